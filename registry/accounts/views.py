@@ -1,0 +1,6 @@
+"""Login, logout, password change."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)

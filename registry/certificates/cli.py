@@ -1,0 +1,2 @@
+"""Import of an existing register (not yet)."""
+cli = None

@@ -1,0 +1,136 @@
+"""Use cases over companies and certificates: listing, counting, lookup.
+
+Services never commit; views and CLI commands do, once per request.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.orm import joinedload
+
+from registry import clock
+from registry.certificates.models import Certificate, Company
+from registry.certificates.rules import CertificateStatus
+from registry.errors import NotFound
+from registry.extensions import db
+
+FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
+
+
+def effective_status_expr(today: dt.date):
+    """SQL twin of rules.effective_status, so lists and counts filter on what the public sees."""
+    return case(
+        (Certificate.status.in_([CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]),
+         Certificate.status),
+        (Certificate.expires_on < today, literal(CertificateStatus.EXPIRED.value)),
+        else_=Certificate.status,
+    )
+
+
+def status_condition(status: str, today: dt.date):
+    """A WHERE clause selecting certificates whose effective status is `status` on `today`."""
+    status = CertificateStatus(status)
+    terminal = [CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]
+    if status is CertificateStatus.EXPIRED:
+        return and_(Certificate.status.not_in(terminal), Certificate.expires_on < today)
+    if status.value in terminal:
+        return Certificate.status == status.value
+    return and_(Certificate.status == status.value, Certificate.expires_on >= today)
+
+
+@dataclass(frozen=True)
+class CertificateFilters:
+    level: str | None = None
+    status: str | None = None
+    province: str | None = None
+    industry: str | None = None
+    scheme: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> CertificateFilters:
+        """Read filters from a query string; unknown status values are ignored, not errors."""
+        values = {name: (args.get(name) or "").strip() or None for name in FILTER_NAMES}
+        if values["status"] and values["status"] not in {s.value for s in CertificateStatus}:
+            values["status"] = None
+        return cls(**values)
+
+    def active(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in FILTER_NAMES if getattr(self, name)}
+
+
+def filtered_query(filters: CertificateFilters, today: dt.date | None = None):
+    today = today or clock.today()
+    query = select(Certificate).join(Certificate.company).options(joinedload(Certificate.company))
+    if filters.level:
+        query = query.where(Certificate.level == filters.level)
+    if filters.scheme:
+        query = query.where(Certificate.scheme_id == filters.scheme)
+    if filters.status:
+        query = query.where(status_condition(filters.status, today))
+    if filters.province:
+        query = query.where(Company.province == filters.province)
+    if filters.industry:
+        query = query.where(Company.industry == filters.industry)
+    return query
+
+
+def list_certificates(filters: CertificateFilters, page: int, per_page: int):
+    """One page of certificates matching the filters, newest issue first."""
+    query = filtered_query(filters).order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def filter_choices() -> dict[str, list[str]]:
+    """Distinct provinces and industries present in the register, for filter menus."""
+    provinces = db.session.scalars(select(Company.province).distinct().order_by(Company.province)).all()
+    industries = db.session.scalars(select(Company.industry).distinct().order_by(Company.industry)).all()
+    return {"province": provinces, "industry": industries}
+
+
+def public_counts(today: dt.date | None = None) -> dict:
+    """Counts by effective status and by (scheme, level), for the home page."""
+    today = today or clock.today()
+    status = effective_status_expr(today)
+    by_status = dict(db.session.execute(select(status, func.count()).group_by(status)).all())
+    by_level_rows = db.session.execute(
+        select(Certificate.scheme_id, Certificate.level, func.count())
+        .where(status_condition(CertificateStatus.VALID, today))
+        .group_by(Certificate.scheme_id, Certificate.level)
+    ).all()
+    return {
+        "by_status": {s.value: by_status.get(s.value, 0) for s in CertificateStatus},
+        "valid_by_level": {(scheme, level): n for scheme, level, n in by_level_rows},
+        "total": sum(by_status.values()),
+    }
+
+
+def get_certificate(number: str) -> Certificate:
+    """The certificate with this exact number.
+
+    Raises:
+        NotFound: no certificate has that number.
+    """
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.number == number.strip()).options(joinedload(Certificate.company))
+    )
+    if certificate is None:
+        raise NotFound()
+    return certificate
+
+
+def lookup(query: str, limit: int = 20) -> list[Certificate]:
+    """Certificates for a verify-box entry: exact number, exact USCC, or exact (current or former) name."""
+    text = query.strip()
+    if not text:
+        return []
+    by_number = db.session.scalar(select(Certificate).where(func.upper(Certificate.number) == text.upper()))
+    if by_number is not None:
+        return [by_number]
+    found = db.session.scalars(
+        select(Certificate).join(Certificate.company)
+        .where((Company.uscc == text.upper()) | (Company.name == text))
+        .order_by(Certificate.issued_on.desc()).limit(limit)
+    ).all()
+    return list(found)

@@ -1,0 +1,50 @@
+"""Public certificate pages: the register with filters, and one certificate's full record."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from registry import clock
+from registry.certificates import services
+from registry.certificates.models import Audit
+from registry.extensions import db
+from registry.ledger.models import LedgerEntry
+from registry.schemes import all_schemes
+
+bp = Blueprint("certificates", __name__, url_prefix="/certificates")
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.route("")
+def index():
+    filters = services.CertificateFilters.from_args(request.args)
+    pagination = services.list_certificates(filters, _page_number(), current_app.config["CERTIFICATES_PER_PAGE"])
+    return render_template("certificates/index.html", pagination=pagination, filters=filters,
+                           choices=services.filter_choices(), schemes=all_schemes())
+
+
+@bp.route("/<number>")
+def detail(number: str):
+    certificate = services.get_certificate(number)
+    audits = db.session.scalars(select(Audit).where(Audit.certificate_id == certificate.id)
+                                .order_by(Audit.audited_on.desc())).all()
+    history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)
+                                 .order_by(LedgerEntry.seq.desc())).all()
+    return render_template("certificates/detail.html", certificate=certificate, audits=audits, history=history,
+                           status=certificate.effective_status(clock.today()))
+
+
+@bp.route("/lookup")
+def lookup():
+    """The verify box: one match goes straight to the certificate, several give a short list."""
+    query = request.args.get("q", "")
+    matches = services.lookup(query)
+    if len(matches) == 1:
+        return redirect(url_for(".detail", number=matches[0].number))
+    return render_template("certificates/lookup.html", query=query, matches=matches), (200 if matches else 404)

@@ -1,0 +1,2 @@
+"""CLI commands of this domain (none yet)."""
+cli = None

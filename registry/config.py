@@ -1,0 +1,102 @@
+"""Defaults for every setting; each can be overridden by an environment variable of the same name.
+
+Names are documented in the README. Only SECRET_KEY has no safe default outside development.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    # A fixed development key; create_app refuses it when REGISTRY_ENV=production.
+    SECRET_KEY = "dev-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{PROJECT_ROOT / 'instance' / 'registry.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    # Where QR codes and receipts point: printed codes live for years, so set the real host in production.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # The certification body this registry publishes for (shown on pages, receipts and certificates).
+    REGISTRY_NAME = "售后服务认证证书公共登记平台"
+    CERTIFICATION_BODY_NAME = "示例认证机构"
+    CERTIFICATION_BODY_CODE = "CNCA-R-2026-999"
+    # Demo sites say so on every page.
+    DEMO_MODE = False
+    # "Today" for every date rule; None means the real date in Asia/Shanghai. Tests and demos may pin it.
+    REGISTRY_TODAY: str | None = None
+    TIMEZONE = "Asia/Shanghai"
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    LANGUAGES = ("zh_Hans", "en")
+
+    WTF_CSRF_TIME_LIMIT = None  # a consumer filling a complaint on a slow phone must not lose it
+    MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (HTTPS); see README
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+
+    CERTIFICATES_PER_PAGE = 20
+    # Certificate numbers: {cb} body code digits, {yy} issue year, {serial} running number, {recert} count.
+    # The level is never encoded: surveillance can change it while the number stays.
+    CERTIFICATE_NUMBER_PATTERN = "{cb}{yy}SV{serial:05d}R{recert}"
+    CERTIFICATE_NUMBER_CB = "999"
+
+    # Lifecycle policy (DOMAIN.md §3); shown on /policy.
+    MAX_SUSPENSION_MONTHS = 6
+    SURVEILLANCE_INTERVAL_MONTHS = 12
+    SURVEILLANCE_GRACE_DAYS = 0
+    STARS_REQUIRE_YEAR_AT_COMPLIANT = False
+
+
+# Settings read from the environment, with the type each is parsed as.
+ENVIRONMENT_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "SEARCH_INDEX_DIR": str,
+    "PUBLIC_BASE_URL": str,
+    "REGISTRY_NAME": str,
+    "CERTIFICATION_BODY_NAME": str,
+    "CERTIFICATION_BODY_CODE": str,
+    "DEMO_MODE": bool,
+    "REGISTRY_TODAY": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "SESSION_COOKIE_SECURE": bool,
+    "CERTIFICATE_NUMBER_PATTERN": str,
+    "CERTIFICATE_NUMBER_CB": str,
+    "MAX_SUSPENSION_MONTHS": int,
+    "SURVEILLANCE_INTERVAL_MONTHS": int,
+    "SURVEILLANCE_GRACE_DAYS": int,
+    "STARS_REQUIRE_YEAR_AT_COMPLIANT": bool,
+    "SIGNING_KEY_PATH": str,
+}
+
+
+def from_environment(environ: os._Environ | dict | None = None) -> dict:
+    """Settings present in the environment, parsed; DATABASE_URL maps to SQLALCHEMY_DATABASE_URI."""
+    environ = os.environ if environ is None else environ
+    found: dict = {}
+    for name, kind in ENVIRONMENT_SETTINGS.items():
+        if name not in environ:
+            continue
+        raw = environ[name]
+        if kind is bool:
+            value = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif kind is int:
+            value = int(raw)
+        else:
+            value = raw
+        found["SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name] = value
+    uri = found.get("SQLALCHEMY_DATABASE_URI", "")
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if uri.startswith(("postgres://", "postgresql://")):
+        found["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    return found

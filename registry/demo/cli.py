@@ -1,0 +1,2 @@
+"""Demo data CLI (not yet)."""
+cli = None

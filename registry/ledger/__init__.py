@@ -1,0 +1,1 @@
+"""The public, tamper-evident ledger."""

@@ -1,0 +1,56 @@
+"""Home page, language switch and health check."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from sqlalchemy import text
+
+from registry.certificates import services as certificate_services
+from registry.extensions import db
+from registry.i18n import LANG_COOKIE, normalise_locale
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home():
+    counts = certificate_services.public_counts()
+    return render_template("main/home.html", counts=counts)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home (no open redirect)."""
+    if not target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.home")
+    return target
+
+
+@bp.route("/lang/<code>")
+def switch_language(code: str):
+    """Remember the chosen language for a year, then go back to the page the user was on."""
+    locale = normalise_locale(code)
+    response = make_response(redirect(_safe_next(request.args.get("next"))))
+    if locale:
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness for load balancers and the operator: database reachable, search state."""
+    checks: dict[str, object] = {}
+    healthy = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # report, never raise: this is the page that says what is wrong
+        checks["database"] = f"error: {type(error).__name__}"
+        healthy = False
+    health_of_search = current_app.extensions.get("registry.search_health")
+    if health_of_search is not None:
+        checks["search"] = health_of_search()
+    return jsonify(status="ok" if healthy else "degraded", checks=checks), (200 if healthy else 503)

@@ -1,0 +1,1 @@
+"""The certification body back office."""

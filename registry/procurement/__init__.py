@@ -1,0 +1,1 @@
+"""procurement domain."""
