@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from flask import Flask, g, request
+from flask import Flask, abort, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -131,8 +131,13 @@ def _register_template_context(app: Flask) -> None:
         }
 
     @app.before_request
-    def remember_request_start():
-        g.request_path = request.path
+    def refuse_nul_bytes():
+        # PostgreSQL cannot store NUL in text; no honest input contains one. Refuse it for every route.
+        values = [*request.args.values(), *request.view_args.values()] if request.view_args else list(request.args.values())
+        if request.form:
+            values += list(request.form.values())
+        if any("\x00" in str(v) for v in values):
+            abort(400)
 
 
 def _security_headers(response):
