@@ -62,5 +62,11 @@ def test_status_filter_uses_effective_status(app, client):
 
 
 def test_odd_query_strings_never_fail(client):
-    for query in ("?page=abc", "?page=-3", "?status=bogus", "?level=%00", "?province=' OR 1=1 --"):
+    for query in ("?page=abc", "?page=-3", "?status=bogus", "?province=' OR 1=1 --", "?industry=%E5%AE%B6"):
         assert client.get("/certificates" + query).status_code == 200
+
+
+def test_nul_byte_in_query_is_a_clear_400(client):
+    response = client.get("/certificates?level=%00")
+    assert response.status_code == 400
+    assert "无法理解该请求" in response.get_data(as_text=True)
