@@ -5,7 +5,7 @@ translations/zh_Hans/LC_MESSAGES/<domain>.po, merged into messages.mo by registr
 """
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 LANG_COOKIE = "lang"
 
@@ -26,7 +26,9 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector."""
+    """Flask-Babel's locale selector (CLI commands and jobs, with no request, use the default)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     explicit = normalise_locale(request.args.get("lang")) or normalise_locale(request.cookies.get(LANG_COOKIE))
     if explicit:
         return explicit

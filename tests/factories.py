@@ -34,7 +34,7 @@ def make_certificate(company: Company | None = None, **overrides) -> Certificate
     n = next(_counter)
     company = company or make_company()
     scheme_id = overrides.get("scheme_id", "gbt27922-2011")
-    issued_on = overrides.pop("issued_on", dt.date(2025, 3, 1))
+    issued_on = overrides.pop("issued_on", dt.date(2025, 9, 1))
     values = dict(number=f"99925SV{n:05d}R0", company=company, scheme_id=scheme_id, level="4",
                   score=Decimal("91.50"), scope="家用电器的配送、安装、维修及退换货服务", service_sites=["北京市海淀区服务中心"],
                   issued_on=issued_on, expires_on=default_expiry(get_scheme(scheme_id), issued_on),

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask import current_app, has_app_context
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import clock
 from registry.certificates.rules import CertificateStatus, effective_status, surveillance_due_on
@@ -55,6 +56,9 @@ class Certificate(db.Model):
     status_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     suspended_until: Mapped[dt.date | None] = mapped_column(Date)
     last_surveillance_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Derived from the last audit and the scheme's interval, stored so lists can filter on it in SQL;
+    # kept right by the before-flush hook below, whoever writes the row.
+    surveillance_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     recertification_count: Mapped[int] = mapped_column(Integer, default=0)
     surveillance_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.utcnow)
@@ -71,7 +75,11 @@ class Certificate(db.Model):
         return scheme
 
     def effective_status(self, today: dt.date | None = None) -> CertificateStatus:
-        return effective_status(self.status, self.expires_on, today or clock.today())
+        """The public status on `today` (default: the registry's today), under the configured grace."""
+        return effective_status(self.status, self.expires_on, today or clock.today(),
+                                suspended_until=self.suspended_until,
+                                surveillance_due_on=self.surveillance_due,
+                                surveillance_grace_days=surveillance_grace_days())
 
     @property
     def last_audit_on(self) -> dt.date:
@@ -81,8 +89,23 @@ class Certificate(db.Model):
     def surveillance_due(self) -> dt.date:
         return surveillance_due_on(self.last_audit_on, self.scheme.surveillance_interval_months)
 
+    def refresh_derived_dates(self) -> None:
+        if self.issued_on is not None and self.scheme_id:
+            self.surveillance_due_on = self.surveillance_due
+
     def __repr__(self) -> str:
         return f"<Certificate {self.number} {self.scheme_id}:{self.level} {self.status}>"
+
+
+def surveillance_grace_days() -> int:
+    return int(current_app.config.get("SURVEILLANCE_GRACE_DAYS", 0)) if has_app_context() else 0
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_certificate_dates(session, _flush_context, _instances):
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Certificate):
+            obj.refresh_derived_dates()
 
 
 class Audit(db.Model):

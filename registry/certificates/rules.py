@@ -160,14 +160,84 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def effective_status(stored: CertificateStatus | str, expires_on: dt.date, today: dt.date) -> CertificateStatus:
-    """What the public sees today: revoked and withdrawn stay; anything else past expires_on is expired."""
+def effective_status(stored: CertificateStatus | str, expires_on: dt.date, today: dt.date,
+                     suspended_until: dt.date | None = None, surveillance_due_on: dt.date | None = None,
+                     surveillance_grace_days: int = 0) -> CertificateStatus:
+    """What the public sees on `today`, from the stored status and dates alone (no job needs to have run).
+
+    - revoked and withdrawn are final;
+    - past expires_on, anything else is expired;
+    - a suspension whose end date has passed unresolved becomes a revocation;
+    - a valid certificate whose surveillance is overdue (beyond the grace days) is suspended.
+    """
     stored = CertificateStatus(stored)
     if stored in (CertificateStatus.REVOKED, CertificateStatus.WITHDRAWN):
         return stored
     if today > expires_on:
         return CertificateStatus.EXPIRED
+    if stored is CertificateStatus.SUSPENDED and suspended_until is not None and today > suspended_until:
+        return CertificateStatus.REVOKED
+    if (stored is CertificateStatus.VALID and surveillance_due_on is not None
+            and today > surveillance_due_on + dt.timedelta(days=surveillance_grace_days)):
+        return CertificateStatus.SUSPENDED
     return stored
+
+
+class LifecycleAction(enum.StrEnum):
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+    REVOKE = "revoke"
+    WITHDRAW = "withdraw"
+    CHANGE_LEVEL = "change_level"
+    SURVEILLANCE = "surveillance"
+    RECERTIFY = "recertify"
+
+
+class IllegalTransition(ValueError):
+    """An action that the certificate's current status does not allow."""
+
+    def __init__(self, status: CertificateStatus, action: LifecycleAction):
+        super().__init__(f"cannot {action.value} a certificate that is {status.value}")
+        self.status, self.action = status, action
+
+
+# From each effective status, the actions allowed and the status they lead to.
+TRANSITIONS: dict[CertificateStatus, dict[LifecycleAction, CertificateStatus]] = {
+    CertificateStatus.VALID: {
+        LifecycleAction.SUSPEND: CertificateStatus.SUSPENDED,
+        LifecycleAction.REVOKE: CertificateStatus.REVOKED,
+        LifecycleAction.WITHDRAW: CertificateStatus.WITHDRAWN,
+        LifecycleAction.CHANGE_LEVEL: CertificateStatus.VALID,
+        LifecycleAction.SURVEILLANCE: CertificateStatus.VALID,
+        LifecycleAction.RECERTIFY: CertificateStatus.VALID,
+    },
+    CertificateStatus.SUSPENDED: {
+        LifecycleAction.RESTORE: CertificateStatus.VALID,
+        LifecycleAction.REVOKE: CertificateStatus.REVOKED,
+        LifecycleAction.WITHDRAW: CertificateStatus.WITHDRAWN,
+        LifecycleAction.CHANGE_LEVEL: CertificateStatus.SUSPENDED,
+        # A surveillance audit that was overdue lifts the automatic suspension when it passes.
+        LifecycleAction.SURVEILLANCE: CertificateStatus.VALID,
+        LifecycleAction.RECERTIFY: CertificateStatus.VALID,
+    },
+    CertificateStatus.REVOKED: {},
+    CertificateStatus.WITHDRAWN: {},
+    CertificateStatus.EXPIRED: {},
+}
+
+
+def next_status(current: CertificateStatus | str, action: LifecycleAction | str) -> CertificateStatus:
+    """The status after `action`, or IllegalTransition (revoked, withdrawn and expired are terminal)."""
+    current, action = CertificateStatus(current), LifecycleAction(action)
+    try:
+        return TRANSITIONS[current][action]
+    except KeyError:
+        raise IllegalTransition(current, action) from None
+
+
+def latest_suspension_end(start: dt.date, max_months: int) -> dt.date:
+    """The last day a suspension may last by policy (default 6 months, DOMAIN.md §3)."""
+    return add_months(start, max_months)
 
 
 def surveillance_due_on(last_audit_on: dt.date, interval_months: int) -> dt.date:

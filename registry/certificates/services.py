@@ -19,25 +19,29 @@ from registry.extensions import db
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
 
 
+def _grace_cutoff(today: dt.date) -> dt.date:
+    """Surveillance due before this day is overdue today (after the configured grace)."""
+    from registry.certificates.models import surveillance_grace_days
+    return today - dt.timedelta(days=surveillance_grace_days())
+
+
 def effective_status_expr(today: dt.date):
     """SQL twin of rules.effective_status, so lists and counts filter on what the public sees."""
+    terminal = [CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]
     return case(
-        (Certificate.status.in_([CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]),
-         Certificate.status),
+        (Certificate.status.in_(terminal), Certificate.status),
         (Certificate.expires_on < today, literal(CertificateStatus.EXPIRED.value)),
+        (and_(Certificate.status == CertificateStatus.SUSPENDED.value, Certificate.suspended_until.is_not(None),
+              Certificate.suspended_until < today), literal(CertificateStatus.REVOKED.value)),
+        (and_(Certificate.status == CertificateStatus.VALID.value, Certificate.surveillance_due_on.is_not(None),
+              Certificate.surveillance_due_on < _grace_cutoff(today)), literal(CertificateStatus.SUSPENDED.value)),
         else_=Certificate.status,
     )
 
 
 def status_condition(status: str, today: dt.date):
     """A WHERE clause selecting certificates whose effective status is `status` on `today`."""
-    status = CertificateStatus(status)
-    terminal = [CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]
-    if status is CertificateStatus.EXPIRED:
-        return and_(Certificate.status.not_in(terminal), Certificate.expires_on < today)
-    if status.value in terminal:
-        return Certificate.status == status.value
-    return and_(Certificate.status == status.value, Certificate.expires_on >= today)
+    return effective_status_expr(today) == CertificateStatus(status).value
 
 
 @dataclass(frozen=True)

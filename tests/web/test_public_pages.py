@@ -53,7 +53,7 @@ def test_unknown_certificate_is_404(client):
 def test_status_filter_uses_effective_status(app, client):
     with app.app_context():
         make_certificate(company=make_company(name="甲公司"), issued_on=dt.date(2022, 1, 1))
-        make_certificate(company=make_company(name="乙公司"), issued_on=dt.date(2025, 1, 1))
+        make_certificate(company=make_company(name="乙公司"), issued_on=dt.date(2025, 10, 1))
         db.session.commit()
     page = client.get("/certificates?status=expired").get_data(as_text=True)
     assert "甲公司" in page and "乙公司" not in page
