@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
 
     import registry.accounts  # noqa: F401  (registers the user loader)
+    import registry.models  # noqa: F401  (every table, before anything builds or compares the schema)
 
     for module_name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(module_name).bp)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0a44a85a4fc8
+Revision ID: 594fc13f5b7c
 Revises: 
-Create Date: 2026-11-24 22:29:39.510612
+Create Date: 2026-11-24 22:30:18.578432
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0a44a85a4fc8'
+revision = '594fc13f5b7c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_company_industry'), ['industry'], unique=False)
         batch_op.create_index(batch_op.f('ix_company_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_company_province'), ['province'], unique=False)
+
+    op.create_table('search_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entity', sa.String(length=20), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_outbox'))
+    )
+    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_outbox_entity_id'), ['entity_id'], unique=False)
 
     op.create_table('certificate',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,6 +82,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_certificate_scheme_id'), ['scheme_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_surveillance_due_on'), ['surveillance_due_on'], unique=False)
+
+    op.create_table('user_account',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_user_account_company_id_company')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
+    sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
+    )
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_account_company_id'), ['company_id'], unique=False)
 
     op.create_table('audit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -142,6 +167,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_certificate_id'))
 
     op.drop_table('audit')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_account_company_id'))
+
+    op.drop_table('user_account')
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificate_surveillance_due_on'))
         batch_op.drop_index(batch_op.f('ix_certificate_status'))
@@ -152,6 +181,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_company_id'))
 
     op.drop_table('certificate')
+    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_outbox_entity_id'))
+
+    op.drop_table('search_outbox')
     with op.batch_alter_table('company', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_company_province'))
         batch_op.drop_index(batch_op.f('ix_company_name'))
