@@ -8,6 +8,7 @@ real data. Dates are relative to today so that "due for surveillance" and "expir
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,10 +155,15 @@ def org_code_check(base8: str) -> str:
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
-def _to_traditional(text: str) -> str:
+@functools.cache
+def _simplified_to_traditional():
     from opencc import OpenCC
 
-    return OpenCC("s2t").convert(text)
+    return OpenCC("s2t")  # loading the dictionaries costs ~0.1 s: once per process
+
+
+def _to_traditional(text: str) -> str:
+    return _simplified_to_traditional().convert(text)
 
 
 class _Generator:
