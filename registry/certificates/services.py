@@ -212,6 +212,9 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     entry (and a status entry when the status changed). With only_new, existing certificates are left alone
     (the demo loader uses this so a second run on a later day changes nothing).
 
+    Rows are written in batches (companies, then certificates, then ledger entries in file order, then
+    outbox rows) to keep database round trips few on PostgreSQL.
+
     Raises:
         ImportRejected: a row contradicts the registry (other company, other scheme, terminal status).
     """
@@ -233,36 +236,32 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
 
     today = clock.today()
     suspension_months = current_app.config.get("MAX_SUSPENSION_MONTHS", 6)
+    if only_new:
+        summary.unchanged = sum(1 for row in rows if row.certificate_number in certificates)
+        rows = [row for row in rows if row.certificate_number not in certificates]
+
+    # 1. Companies: created once, updated from their first row (the importer made sure rows agree).
     changed_companies: set[int] = set()
-    seen_companies: set[str] = set()
-    touched: set[int] = set()
-
-    def log(kind: str, certificate: Certificate, **fields) -> None:
-        append_entry(kind=kind, actor_role=actor_role, certificate=certificate, level_after=certificate.level,
-                     **fields)
-        summary.ledger_entries += 1
-
     for row in rows:
-        if only_new and row.certificate_number in certificates:
-            summary.unchanged += 1
-            continue
-        # The company: created once, updated from its first row (the importer made sure rows agree).
-        if row.uscc not in seen_companies:
-            seen_companies.add(row.uscc)
-            company = companies.get(row.uscc)
-            values = _company_values(row)
-            if company is None:
-                company = Company(uscc=row.uscc, **values)
-                db.session.add(company)
-                companies[row.uscc] = company
-                summary.companies_created += 1
-            elif any(getattr(company, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(company, name, value)
-                changed_companies.add(company.id)
-                summary.companies_updated += 1
-        company = companies[row.uscc]
+        company = companies.get(row.uscc)
+        values = _company_values(row)
+        if company is None:
+            company = Company(uscc=row.uscc, **values)
+            db.session.add(company)
+            companies[row.uscc] = company
+            summary.companies_created += 1
+        elif company.id is not None and company.id not in changed_companies and any(
+                getattr(company, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(company, name, value)
+            changed_companies.add(company.id)
+            summary.companies_updated += 1
 
+    # 2. Certificates: new ones added, changed ones updated; the ledger events are planned in file order.
+    events: list[tuple[Certificate, str, dict]] = []
+    touched: list[Certificate] = []
+    for row in rows:
+        company = companies[row.uscc]
         certificate = certificates.get(row.certificate_number)
         values = _certificate_values(row)
         if certificate is None:
@@ -270,19 +269,20 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
                                       first_issued_on=row.issued_on, status=CertificateStatus.VALID.value,
                                       status_reason="", **values)
             db.session.add(certificate)
-            db.session.flush()
             certificates[row.certificate_number] = certificate
-            log("imported", certificate, effective_on=row.issued_on, status_after=CertificateStatus.VALID.value,
-                data={"score": str(row.score), "expires_on": row.expires_on.isoformat()})
+            events.append((certificate, "imported", {
+                "effective_on": row.issued_on, "status_after": CertificateStatus.VALID.value,
+                "data": {"score": str(row.score), "expires_on": row.expires_on.isoformat()}}))
             if row.status != CertificateStatus.VALID.value:
                 _apply_status(certificate, row, today, suspension_months)
-                log(row.status, certificate, effective_on=certificate.status_changed_on, status_after=row.status,
-                    public_text=row.status_reason, reason=row.status_reason)
+                events.append((certificate, row.status, {
+                    "effective_on": certificate.status_changed_on, "status_after": row.status,
+                    "public_text": row.status_reason, "reason": row.status_reason}))
             summary.created += 1
-            queue_certificate(certificate.id)
-            touched.add(certificate.id)
+            touched.append(certificate)
             continue
 
+        company_changed = company.id in changed_companies
         changed = [name for name, value in values.items() if getattr(certificate, name) != value]
         status_changed = row.status != certificate.status
         if row.status != CertificateStatus.VALID.value and not status_changed:
@@ -290,36 +290,46 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
                 changed.append("status_reason")
             if row.status_changed_on and row.status_changed_on != certificate.status_changed_on:
                 changed.append("status_changed_on")
-        if not changed and not status_changed and company.id not in changed_companies:
+        if not changed and not status_changed and not company_changed:
             summary.unchanged += 1
             continue
         for name, value in values.items():
             setattr(certificate, name, value)
         certificate.first_issued_on = min(certificate.first_issued_on, row.issued_on)
-        if changed or company.id in changed_companies:
+        if changed or company_changed:
             if not status_changed:
                 certificate.status_reason = row.status_reason
                 if row.status_changed_on:
                     certificate.status_changed_on = row.status_changed_on
-            log("updated", certificate, effective_on=today, status_after=certificate.status,
-                data={"changed": changed + (["company"] if company.id in changed_companies else [])})
+            events.append((certificate, "updated", {
+                "effective_on": today, "status_after": certificate.status,
+                "data": {"changed": changed + (["company"] if company_changed else [])}}))
         if status_changed:
-            kind = "restored" if row.status == CertificateStatus.VALID.value else row.status
             _apply_status(certificate, row, today, suspension_months)
-            log(kind, certificate, effective_on=certificate.status_changed_on, status_after=row.status,
-                public_text=row.status_reason, reason=row.status_reason)
+            events.append((certificate, "restored" if row.status == CertificateStatus.VALID.value else row.status, {
+                "effective_on": certificate.status_changed_on, "status_after": row.status,
+                "public_text": row.status_reason, "reason": row.status_reason}))
         summary.updated += 1
-        queue_certificate(certificate.id)
-        touched.add(certificate.id)
+        touched.append(certificate)
 
     # A changed company name or address shows on its other certificates too.
     if changed_companies:
-        others = db.session.scalars(select(Certificate).where(Certificate.company_id.in_(changed_companies))).all()
-        for certificate in others:
-            if certificate.id not in touched:
-                log("updated", certificate, effective_on=today, status_after=certificate.status,
-                    data={"changed": ["company"]})
-                queue_certificate(certificate.id)
+        in_file = {c.id for c in touched}
+        for certificate in db.session.scalars(select(Certificate).where(Certificate.company_id.in_(changed_companies))
+                                              .order_by(Certificate.id)):
+            if certificate.id not in in_file:
+                events.append((certificate, "updated", {"effective_on": today, "status_after": certificate.status,
+                                                        "data": {"changed": ["company"]}}))
+                touched.append(certificate)
+
+    # 3. Ledger entries in file order, then the outbox rows (the ids exist after this flush).
+    db.session.flush()
+    for certificate, kind, fields in events:
+        append_entry(kind=kind, actor_role=actor_role, certificate=certificate, level_after=certificate.level,
+                     **fields)
+        summary.ledger_entries += 1
+    for certificate in touched:
+        queue_certificate(certificate.id)
     db.session.flush()
     return summary
 

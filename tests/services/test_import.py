@@ -273,3 +273,17 @@ def test_dry_run_checks_but_writes_nothing(app, runner, tmp_path):
     result = run_import(runner, tmp_path, csv_bytes(good_rows()), "register.csv", "--dry-run")
     assert result.exit_code == 0 and "dry run" in result.output
     assert counts(app)["certificate"] == 0
+
+
+def test_company_rename_shows_on_its_other_certificates_too(app, runner, tmp_path):
+    second = register_row(certificate_number="99925SV00109R0", scheme="satisfaction-1000", score="880", level="8")
+    run_import(runner, tmp_path, csv_bytes([register_row(), second]))
+    renamed = register_row(company_name="青岛澜泽智能家电有限公司", former_names="青岛澜泽家电有限公司")
+    result = run_import(runner, tmp_path, csv_bytes([renamed]))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        company = db.session.scalar(select(Company).where(Company.uscc == USCC_A))
+        assert company.name == "青岛澜泽智能家电有限公司" and company.former_names == ["青岛澜泽家电有限公司"]
+        updated = db.session.scalars(select(LedgerEntry.certificate_number).where(LedgerEntry.kind == "updated")).all()
+        assert sorted(updated) == ["99925SV00101R0", "99925SV00109R0"]
+        assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 4
