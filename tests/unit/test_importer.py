@@ -174,6 +174,8 @@ def test_json_lines_accept_numbers_lists_and_null():
     ({k: v for k, v in row().items() if k != "scope"}, "scope", "missing_column"),
     ({**row(), "score": True}, "score", "bad_type"),
     ({**row(), "scope": {"a": 1}}, "scope", "bad_type"),
+    ({**row(), "former_names": ["甲\u0000"]}, "former_names", "bad_character"),
+    ({**row(), "address": "路\u0000"}, "address", "bad_character"),
 ])
 def test_json_lines_problems_name_line_and_key(record, column, code):
     content = ("\n" + json.dumps(record, ensure_ascii=False)).encode()
