@@ -136,8 +136,16 @@ def judge(scheme: Scheme, score: Decimal, special_deductions: int = 0,
 
 
 def default_expiry(scheme: Scheme, issued_on: dt.date) -> dt.date:
-    """Issued + validity − 1 day: a certificate issued 2024-03-01 for 3 years ends 2027-02-28."""
-    return add_years(issued_on, scheme.validity_years) - dt.timedelta(days=1)
+    """Issued + validity − 1 day: a certificate issued 2024-03-01 for 3 years ends 2027-02-28.
+
+    One issued on 29 February runs to the end of February (issued 2024-02-29, ends 2027-02-28): a period
+    whose end month has no matching day ends on that month's last day (民法典 第二百零三条), so the
+    certificate is not one day short of its validity.
+    """
+    anniversary = add_years(issued_on, scheme.validity_years)
+    if (issued_on.month, issued_on.day) == (2, 29) and anniversary.day == 28:
+        return anniversary
+    return anniversary - dt.timedelta(days=1)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

@@ -7,14 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from registry import clock
+from registry.certificates.importer import N_, ImportRow, Problem
 from registry.certificates.models import Certificate, Company
-from registry.certificates.rules import CertificateStatus
-from registry.errors import NotFound
+from registry.certificates.rules import CertificateStatus, add_months
+from registry.errors import NotFound, ValidationError
 from registry.extensions import db
+from registry.ledger.services import append_entry
+from registry.search.outbox import queue_certificate
 
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
 
@@ -138,3 +142,205 @@ def lookup(query: str, limit: int = 20) -> list[Certificate]:
         .order_by(Certificate.issued_on.desc()).limit(limit)
     ).all()
     return list(found)
+
+
+# ------------------------------------------------------------------------------------- import (issue 2 §5)
+
+@dataclass
+class ImportSummary:
+    """What an import did: counts a clerk can check against the file."""
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    companies_created: int = 0
+    companies_updated: int = 0
+    ledger_entries: int = 0
+
+
+class ImportRejected(ValidationError):
+    """The file was refused whole; `problems` lists every reason (importer.Problem)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("import rejected")
+        self.problems = problems
+
+
+_CERTIFICATE_FIELDS = ("level", "score", "scope", "service_sites", "issued_on", "expires_on", "last_surveillance_on")
+_COMPANY_FIELDS = ("name", "province", "city", "address", "industry", "enterprise_type", "former_names")
+
+
+def _company_values(row: ImportRow) -> dict:
+    return {"name": row.company_name, "province": row.province, "city": row.city, "address": row.address,
+            "industry": row.industry, "enterprise_type": row.enterprise_type, "former_names": list(row.former_names)}
+
+
+def _certificate_values(row: ImportRow) -> dict:
+    return {"level": row.level, "score": row.score, "scope": row.scope, "service_sites": list(row.service_sites),
+            "issued_on": row.issued_on, "expires_on": row.expires_on, "last_surveillance_on": row.last_surveillance_on}
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _existing_problems(rows: list[ImportRow], companies: dict, certificates: dict) -> list[Problem]:
+    """Checks that need the database: a certificate cannot change company or scheme, nor leave a terminal status."""
+    problems = []
+    for row in rows:
+        certificate = certificates.get(row.certificate_number)
+        if certificate is None:
+            continue
+        if certificate.company.uscc != row.uscc:
+            problems.append(Problem(row.line, "uscc", "certificate_other_company", N_(
+                "Certificate %(number)s is registered to the company with credit code %(other)s; a certificate "
+                "cannot move to another company."), {"number": row.certificate_number, "other": certificate.company.uscc}))
+        if certificate.scheme_id != row.scheme_id:
+            problems.append(Problem(row.line, "scheme", "scheme_changed", N_(
+                "Certificate %(number)s is registered under scheme %(other)s; its scheme cannot change."),
+                {"number": row.certificate_number, "other": certificate.scheme_id}))
+        if certificate.status in (CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value) \
+                and row.status != certificate.status:
+            problems.append(Problem(row.line, "status", "terminal_status", N_(
+                "Certificate %(number)s is %(other)s in the registry and cannot become %(value)s again."),
+                {"number": row.certificate_number, "other": certificate.status, "value": row.status}))
+    return problems
+
+
+def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_new: bool = False) -> ImportSummary:
+    """Write checked register rows (importer.ImportRow): create or update companies and certificates.
+
+    All or nothing: database checks run before any write. A row equal to what is stored changes nothing,
+    so re-importing a file writes no ledger entry and no outbox row. New certificates get an 'imported'
+    entry effective on their issue date, then an entry for a non-valid status; changed ones an 'updated'
+    entry (and a status entry when the status changed). With only_new, existing certificates are left alone
+    (the demo loader uses this so a second run on a later day changes nothing).
+
+    Rows are written in batches (companies, then certificates, then ledger entries in file order, then
+    outbox rows) to keep database round trips few on PostgreSQL.
+
+    Raises:
+        ImportRejected: a row contradicts the registry (other company, other scheme, terminal status).
+    """
+    rows = list(rows)
+    summary = ImportSummary()
+    usccs = sorted({row.uscc for row in rows})
+    numbers = sorted({row.certificate_number for row in rows})
+    companies: dict[str, Company] = {}
+    for chunk in _chunks(usccs):
+        companies.update({c.uscc: c for c in db.session.scalars(select(Company).where(Company.uscc.in_(chunk)))})
+    certificates: dict[str, Certificate] = {}
+    for chunk in _chunks(numbers):
+        certificates.update({c.number: c for c in db.session.scalars(
+            select(Certificate).where(Certificate.number.in_(chunk)).options(joinedload(Certificate.company)))})
+
+    problems = _existing_problems(rows, companies, certificates)
+    if problems:
+        raise ImportRejected(problems)
+
+    today = clock.today()
+    suspension_months = current_app.config.get("MAX_SUSPENSION_MONTHS", 6)
+    if only_new:
+        summary.unchanged = sum(1 for row in rows if row.certificate_number in certificates)
+        rows = [row for row in rows if row.certificate_number not in certificates]
+
+    # 1. Companies: created once, updated from their first row (the importer made sure rows agree).
+    changed_companies: set[int] = set()
+    for row in rows:
+        company = companies.get(row.uscc)
+        values = _company_values(row)
+        if company is None:
+            company = Company(uscc=row.uscc, **values)
+            db.session.add(company)
+            companies[row.uscc] = company
+            summary.companies_created += 1
+        elif company.id is not None and company.id not in changed_companies and any(
+                getattr(company, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(company, name, value)
+            changed_companies.add(company.id)
+            summary.companies_updated += 1
+
+    # 2. Certificates: new ones added, changed ones updated; the ledger events are planned in file order.
+    events: list[tuple[Certificate, str, dict]] = []
+    touched: list[Certificate] = []
+    for row in rows:
+        company = companies[row.uscc]
+        certificate = certificates.get(row.certificate_number)
+        values = _certificate_values(row)
+        if certificate is None:
+            certificate = Certificate(number=row.certificate_number, company=company, scheme_id=row.scheme_id,
+                                      first_issued_on=row.issued_on, status=CertificateStatus.VALID.value,
+                                      status_reason="", **values)
+            db.session.add(certificate)
+            certificates[row.certificate_number] = certificate
+            events.append((certificate, "imported", {
+                "effective_on": row.issued_on, "status_after": CertificateStatus.VALID.value,
+                "data": {"score": str(row.score), "expires_on": row.expires_on.isoformat()}}))
+            if row.status != CertificateStatus.VALID.value:
+                _apply_status(certificate, row, today, suspension_months)
+                events.append((certificate, row.status, {
+                    "effective_on": certificate.status_changed_on, "status_after": row.status,
+                    "public_text": row.status_reason, "reason": row.status_reason}))
+            summary.created += 1
+            touched.append(certificate)
+            continue
+
+        company_changed = company.id in changed_companies
+        changed = [name for name, value in values.items() if getattr(certificate, name) != value]
+        status_changed = row.status != certificate.status
+        if row.status != CertificateStatus.VALID.value and not status_changed:
+            if row.status_reason != certificate.status_reason:
+                changed.append("status_reason")
+            if row.status_changed_on and row.status_changed_on != certificate.status_changed_on:
+                changed.append("status_changed_on")
+        if not changed and not status_changed and not company_changed:
+            summary.unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(certificate, name, value)
+        certificate.first_issued_on = min(certificate.first_issued_on, row.issued_on)
+        if changed or company_changed:
+            if not status_changed:
+                certificate.status_reason = row.status_reason
+                if row.status_changed_on:
+                    certificate.status_changed_on = row.status_changed_on
+            events.append((certificate, "updated", {
+                "effective_on": today, "status_after": certificate.status,
+                "data": {"changed": changed + (["company"] if company_changed else [])}}))
+        if status_changed:
+            _apply_status(certificate, row, today, suspension_months)
+            events.append((certificate, "restored" if row.status == CertificateStatus.VALID.value else row.status, {
+                "effective_on": certificate.status_changed_on, "status_after": row.status,
+                "public_text": row.status_reason, "reason": row.status_reason}))
+        summary.updated += 1
+        touched.append(certificate)
+
+    # A changed company name or address shows on its other certificates too.
+    if changed_companies:
+        in_file = {c.id for c in touched}
+        for certificate in db.session.scalars(select(Certificate).where(Certificate.company_id.in_(changed_companies))
+                                              .order_by(Certificate.id)):
+            if certificate.id not in in_file:
+                events.append((certificate, "updated", {"effective_on": today, "status_after": certificate.status,
+                                                        "data": {"changed": ["company"]}}))
+                touched.append(certificate)
+
+    # 3. Ledger entries in file order, then the outbox rows (the ids exist after this flush).
+    db.session.flush()
+    for certificate, kind, fields in events:
+        append_entry(kind=kind, actor_role=actor_role, certificate=certificate, level_after=certificate.level,
+                     **fields)
+        summary.ledger_entries += 1
+    for certificate in touched:
+        queue_certificate(certificate.id)
+    db.session.flush()
+    return summary
+
+
+def _apply_status(certificate: Certificate, row: ImportRow, today: dt.date, suspension_months: int) -> None:
+    certificate.status = row.status
+    certificate.status_reason = row.status_reason
+    certificate.status_changed_on = row.status_changed_on or today
+    certificate.suspended_until = (add_months(certificate.status_changed_on, suspension_months)
+                                   if row.status == CertificateStatus.SUSPENDED.value else None)
