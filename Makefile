@@ -20,6 +20,8 @@ install: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	@$(BIN)/python -m registry.i18n_compile
 
+# The demo site: every page says its data is fictional.
+run: export DEMO_MODE := 1
 run: install
 	$(BIN)/flask registry init
 	$(BIN)/flask demo load

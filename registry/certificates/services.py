@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from registry import clock
 from registry.certificates.importer import N_, ImportRow, Problem
 from registry.certificates.models import Certificate, Company
+from registry.certificates.lifecycle import snapshot as lifecycle_snapshot
 from registry.certificates.rules import CertificateStatus, add_months
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
@@ -329,8 +330,11 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     # 3. Ledger entries in file order, then the outbox rows (the ids exist after this flush).
     db.session.flush()
     for certificate, kind, fields in events:
+        # The date snapshot lets history.status_on judge any past day (expiry, suspension end, surveillance).
+        certificate.refresh_derived_dates()
+        data = {"snapshot": lifecycle_snapshot(certificate), **fields.pop("data", {})}
         append_entry(kind=kind, actor_role=actor_role, certificate=certificate, level_after=certificate.level,
-                     **fields)
+                     data=data, **fields)
         summary.ledger_entries += 1
     for certificate in touched:
         queue_certificate(certificate.id)

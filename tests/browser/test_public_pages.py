@@ -15,7 +15,7 @@ NUMBER = "99925SV00777R0"
 def add_certificate(app) -> None:
     with app.app_context():
         company = make_company(name="青岛澜泽家电有限公司", former_names=["青島瀾澤家電有限公司"])
-        make_certificate(company, number=NUMBER, level="4", score=Decimal("91.50"), issued_on=dt.date(2025, 3, 1))
+        make_certificate(company, number=NUMBER, level="4", score=Decimal("91.50"), issued_on=dt.date(2025, 9, 1))
         db.session.commit()
 
 
