@@ -24,7 +24,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or not (low <= int(raw) <= high):
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not (low <= int(raw) <= high):
         message = _("Must be a whole number from %(low)s to %(high)s.", low=low, high=high)
         raise ValidationError(message, fields={name: message})
     return int(raw)
