@@ -201,6 +201,7 @@ class BulkResult:
     rows: list[BulkRow]
     on: dt.date
     today: dt.date
+    loaded: list = field(default_factory=list, repr=False)  # keeps loaded companies alive for rendering
 
     def counts(self) -> dict[str, int]:
         counts = {MatchKind.EXACT: 0, MatchKind.AMBIGUOUS: 0, MatchKind.NOT_FOUND: 0}
@@ -257,18 +258,21 @@ def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> Bul
     from registry.procurement.services import open_complaint_counts
     today = clock.today()
     on = on or today
-    matches: dict[str, list[Certificate]] = {}
+    matches = _unique_key_matches(identifiers)
     for identifier in identifiers:
         if identifier not in matches:
             matches[identifier] = lookup(identifier, limit=MAX_CANDIDATES + 1) if _searchable(identifier) else []
 
     certificate_ids = {c.id for found in matches.values() for c in found}
     company_ids = {c.company_id for found in matches.values() for c in found}
-    if company_ids:  # loaded once; the lazy `certificate.company` then comes from the identity map
-        db.session.scalars(select(Company).where(Company.id.in_(company_ids))).all()
+    # Loaded once and kept referenced (the identity map holds objects weakly), so each lazy
+    # `certificate.company` is answered from the identity map instead of one query per row.
+    companies: list[Company] = []
+    for chunk in _chunks(sorted(company_ids)):
+        companies += db.session.scalars(select(Company).where(Company.id.in_(chunk))).all()
     entries_by_certificate: dict[int, list[LedgerEntry]] = defaultdict(list)
-    if certificate_ids:
-        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id.in_(certificate_ids))):
+    for chunk in _chunks(sorted(certificate_ids)):
+        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id.in_(chunk))):
             entries_by_certificate[entry.certificate_id].append(entry)
     complaints = open_complaint_counts(sorted(certificate_ids))
     grace = surveillance_grace_days()
@@ -293,7 +297,42 @@ def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> Bul
                       open_complaints=None if complaints is None else complaints.get(certificate.id, 0))
         row.flags = _flags(certificate, row, entries, today)
         rows.append(row)
-    return BulkResult(rows=rows, on=on, today=today)
+    return BulkResult(rows=rows, on=on, today=today, loaded=companies)
+
+
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _unique_key_matches(identifiers: list[str]) -> dict[str, list[Certificate]]:
+    """Identifiers that are exactly a stored certificate number or credit code, resolved in a few queries.
+
+    Both are unique keys, so the answer is the one `lookup` gives (the number's certificate; the
+    company's certificates, newest first); anything else (names, typed variants) goes through
+    `lookup`. This keeps 1,000 identifiers to a handful of queries instead of 1,000 lookups.
+    """
+    keys = {i: i.strip().upper() for i in identifiers if _searchable(i)}
+    values = sorted(set(keys.values()))
+    by_number: dict[str, Certificate] = {}
+    by_uscc: dict[str, list[Certificate]] = defaultdict(list)
+    for chunk in _chunks(values):
+        for certificate in db.session.scalars(select(Certificate).where(Certificate.number.in_(chunk))):
+            by_number[certificate.number] = certificate
+    rest = [v for v in values if v not in by_number]
+    for chunk in _chunks(rest):
+        query = (select(Certificate, Company.uscc).join(Certificate.company).where(Company.uscc.in_(chunk))
+                 .order_by(Certificate.issued_on.desc()))
+        for certificate, uscc in db.session.execute(query):
+            if len(by_uscc[uscc]) <= MAX_CANDIDATES:
+                by_uscc[uscc].append(certificate)
+    found: dict[str, list[Certificate]] = {}
+    for identifier, key in keys.items():
+        if key in by_number:
+            found[identifier] = [by_number[key]]
+        elif key in by_uscc:
+            found[identifier] = by_uscc[key]
+    return found
 
 
 def _searchable(identifier: str) -> bool:
