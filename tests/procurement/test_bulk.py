@@ -129,3 +129,15 @@ def test_xlsx_export_opens_with_the_results(client, register):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == register.expiring and rows[1][4] == register.expiring
     assert "90" in rows[1][11]
+
+
+def test_result_is_in_chinese_by_default(client, register):
+    page = client.post("/verify/bulk", data={"identifiers": f"{register.five_star}\n不存在的公司"}).get_data(as_text=True)
+    assert "找到 1 个，0 个有歧义，1 个未找到。" in page
+    assert "近 12 个月内降级" in page and "本平台未登记" in page
+
+
+def test_exactly_500_lines_are_accepted(client, register):
+    text = "\n".join([register.five_star] * 250 + [register.twin_name] * 250)
+    page = client.post("/verify/bulk?lang=en", data={"identifiers": text}).get_data(as_text=True)
+    assert "250 found, 250 ambiguous, 0 not found" in page
