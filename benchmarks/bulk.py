@@ -4,8 +4,8 @@ Baselines: 1,000 single GET /api/v1/certificates/<number> calls, and 1,000 raw `
 Everything runs in-process over WSGI (Flask test client), so the figures are the app's own cost.
 
 Usage:  PYTHONPATH=. python benchmarks/bulk.py [--certificates 5000] [--rounds 5]
-        DATABASE_URL=postgresql+psycopg://... to measure on PostgreSQL (the tables are created, then
-        the benchmark's rows are removed again is NOT attempted: use a scratch database).
+        DATABASE_URL=postgresql+psycopg://... PYTHONPATH=. python benchmarks/bulk.py --scratch
+        measures on PostgreSQL; --scratch drops and recreates every table there, so give it a scratch database.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from decimal import Decimal
 TARGET_SECONDS = 2.0
 
 
-def build_app(tmpdir: str):
+def build_app(tmpdir: str, scratch: bool = False):
     from registry import create_app
     from registry.certificates import lifecycle  # noqa: F401  (its models must exist before create_all)
     from registry.extensions import db
@@ -30,8 +30,15 @@ def build_app(tmpdir: str):
         "SEARCH_INDEX_DIR": f"{tmpdir}/index", "SIGNING_KEY_PATH": f"{tmpdir}/key.pem",
         "REGISTRY_TODAY": "2026-06-01",
     }
+    if os.environ.get("DATABASE_URL") and not scratch:
+        raise SystemExit("DATABASE_URL is set: pass --scratch to confirm its tables may be dropped and recreated")
     app = create_app(config)
     with app.app_context():
+        if scratch:  # every table there, including ones of models this script does not import
+            from sqlalchemy import MetaData
+            existing = MetaData()
+            existing.reflect(bind=db.engine)
+            existing.drop_all(bind=db.engine)
         db.create_all()
     return app
 
@@ -74,10 +81,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--certificates", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scratch", action="store_true", help="drop and recreate the tables of DATABASE_URL")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmpdir:
-        app = build_app(tmpdir)
+        app = build_app(tmpdir, args.scratch)
         started = time.perf_counter()
         rows = seed(app, args.certificates)
         print(f"seeded {len(rows)} certificates with ledger entries in {time.perf_counter() - started:.1f} s "
