@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from registry import clock, presenters
-from registry.certificates.models import Certificate
+from registry.certificates.models import Certificate, Company
+from registry.certificates.services import effective_status_expr
 from registry.extensions import db
 from registry.procurement import bulk, services
 
@@ -121,19 +121,24 @@ _lock = threading.Lock()
 
 
 def _open_data_rows(today):
-    query = (select(Certificate).options(joinedload(Certificate.company))
-             .order_by(Certificate.number).execution_options(yield_per=1000))
-    for certificate in db.session.scalars(query):
-        company = certificate.company
+    """Plain column reads (no ORM objects) with the status computed in SQL: fast at 100,000 rows."""
+    status = effective_status_expr(today).label("status")
+    query = (select(Certificate.number, Company.name, Company.uscc, Company.province, Company.city, Company.industry,
+                    Certificate.scheme_id, Certificate.level, Certificate.score, status, Certificate.issued_on,
+                    Certificate.expires_on, Certificate.first_issued_on, Certificate.surveillance_due_on)
+             .join(Company, Company.id == Certificate.company_id).order_by(Certificate.number)
+             .execution_options(yield_per=2000))
+    for row in db.session.execute(query):
         yield {
-            "number": certificate.number, "company_name": company.name, "company_uscc": company.uscc,
-            "province": company.province, "city": company.city, "industry": company.industry,
-            "scheme": certificate.scheme_id, "level": certificate.level,
-            "score": bulk.score_value(certificate.score), "status": certificate.effective_status(today).value,
-            "issued_on": certificate.issued_on.isoformat(), "expires_on": certificate.expires_on.isoformat(),
-            "first_issued_on": certificate.first_issued_on.isoformat(),
-            "surveillance_due_on": certificate.surveillance_due_on.isoformat() if certificate.surveillance_due_on else None,
+            "number": row[0], "company_name": row[1], "company_uscc": row[2], "province": row[3], "city": row[4],
+            "industry": row[5], "scheme": row[6], "level": row[7], "score": bulk.score_value(row[8]),
+            "status": row[9], "issued_on": _iso(row[10]), "expires_on": _iso(row[11]),
+            "first_issued_on": _iso(row[12]), "surveillance_due_on": _iso(row[13]),
         }
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _build(kind: str, head_seq: int, head_hash: str, today, generated_at: str) -> bytes:

@@ -114,6 +114,7 @@ def bulk_receipt():
 
 
 @bp.route("/verify/receipt", methods=["GET", "POST"])
+@limiter.limit(bulk_limit, methods=["POST"])
 def receipt_check():
     if request.method == "GET":
         return render_template("procurement/receipt_check.html", outcome=None, text="")
