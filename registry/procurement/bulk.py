@@ -31,6 +31,7 @@ PAGE_MAX_IDENTIFIERS = 500
 API_MAX_IDENTIFIERS = 1000
 MAX_IDENTIFIER_LENGTH = 200
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UNPACKED_XLSX_BYTES = 40 * 1024 * 1024
 EXPIRY_WARNING_DAYS = 90
 LEVEL_LOOKBACK_DAYS = 365
 MAX_CANDIDATES = 10
@@ -124,6 +125,13 @@ def parse_csv(data: bytes, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
 def parse_xlsx(data: bytes, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
     """The first worksheet, read-only (no formulas run, cached values only)."""
     from openpyxl import load_workbook
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # openpyxl inflates shared strings fully: refuse a small file that unpacks to a huge one.
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX_BYTES:
+                raise ValueError("too_large")
+    except zipfile.BadZipFile as error:
+        raise ValueError("unreadable") from error
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:

@@ -141,3 +141,14 @@ def test_exactly_500_lines_are_accepted(client, register):
     text = "\n".join([register.five_star] * 250 + [register.twin_name] * 250)
     page = client.post("/verify/bulk?lang=en", data={"identifiers": text}).get_data(as_text=True)
     assert "250 found, 250 ambiguous, 0 not found" in page
+
+
+def test_xlsx_that_unpacks_to_a_huge_file_is_refused(client):
+    import zipfile
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b" " * (41 * 1024 * 1024))
+    data.seek(0)
+    response = client.post("/verify/bulk?lang=en", data={"file": (data, "bomb.xlsx")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "too large" in response.get_data(as_text=True)
