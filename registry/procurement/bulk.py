@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -61,13 +62,24 @@ def _clean(cell) -> str:
     return " ".join(str(cell).split())
 
 
+CODE_LIKE = re.compile(r"(?=.*[0-9])[A-Za-z0-9-]{8,40}")
+SERIAL = re.compile(r"[0-9]{1,4}\.?")
+
+
 def pick_identifier(cells: list) -> str:
-    """One row → one identifier: a valid USCC if the row has one (most specific), else its first cell."""
+    """One row → one identifier, the most specific it holds: a valid USCC, else something shaped like a
+    certificate number, else the first cell that is not a row number (序号), else the first cell."""
     values = [v for v in (_clean(c) for c in cells) if v]
     if not values:
         return ""
     for value in values:
         if is_valid_uscc(value):
+            return value
+    for value in values:
+        if CODE_LIKE.fullmatch(value):
+            return value
+    for value in values:
+        if not SERIAL.fullmatch(value):
             return value
     return values[0]
 

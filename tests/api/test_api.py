@@ -132,3 +132,15 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path, backend):
     response = client.get("/api/v1/certificates")
     assert int(response.headers["Retry-After"]) > 0
     assert response.get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_status_on_a_future_bid_deadline_projects_the_expiry(client, register):
+    body = client.get(f"/api/v1/certificates/{register.expiring}/status?on=2026-08-15").get_json()
+    assert (body["status"], body["status_today"]) == ("expired", "valid")
+
+
+def test_preflight_allows_only_reading_methods(client):
+    response = client.options("/api/v1/certificates", headers={
+        "Origin": "https://buyer.example", "Access-Control-Request-Method": "GET"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert set(response.headers["Access-Control-Allow-Methods"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
