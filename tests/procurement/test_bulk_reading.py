@@ -6,7 +6,6 @@ import pytest
 from registry.procurement.bulk import parse_csv, parse_text, pick_identifier
 
 
-
 @pytest.mark.parametrize("cells, expected", [
     (["青岛海澜家电有限公司"], "青岛海澜家电有限公司"),
     (["1", "青岛海澜家电有限公司", "99925SV00001R0"], "99925SV00001R0"),
