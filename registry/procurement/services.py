@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -277,6 +278,18 @@ def issue_receipt(result: bulk.BulkResult, identifiers: list[str]) -> dict:
     return receipts.sign(body, current_signing_key())
 
 
-def check_receipt(text: str) -> receipts.CheckedReceipt:
-    """Raises: receipts.ReceiptInvalid with the reason."""
-    return receipts.verify_text(text, current_signing_key().public_key())
+@dataclass(frozen=True)
+class ReceiptCheck:
+    genuine: bool
+    reason: str | None = None      # not_json, not_a_receipt, other_key, bad_signature
+    body: dict | None = None
+    key_id: str | None = None
+
+
+def check_receipt(text: str) -> ReceiptCheck:
+    """Whether a pasted or uploaded receipt was signed by this registry's key and is unchanged."""
+    try:
+        checked = receipts.verify_text(text, current_signing_key().public_key())
+    except receipts.ReceiptInvalid as error:
+        return ReceiptCheck(False, reason=error.reason)
+    return ReceiptCheck(True, body=checked.body, key_id=checked.key_id)

@@ -126,13 +126,12 @@ def receipt_check():
     if not text.strip():
         return render_template("procurement/receipt_check.html", outcome=None, text="",
                                message=_("Paste a receipt or choose its file.")), 422
-    try:
-        checked = services.check_receipt(text)
-    except receipts.ReceiptInvalid as error:
-        return render_template("procurement/receipt_check.html", outcome="invalid", reason=error.reason,
-                               text=text if len(text) < 200_000 else ""), 200
+    checked = services.check_receipt(text)
+    shown = text if len(text) < 200_000 else ""
+    if not checked.genuine:
+        return render_template("procurement/receipt_check.html", outcome="invalid", reason=checked.reason, text=shown)
     return render_template("procurement/receipt_check.html", outcome="valid", body=checked.body,
-                           key_id=checked.key_id, text=text if len(text) < 200_000 else "")
+                           key_id=checked.key_id, text=shown)
 
 
 @bp.route("/.well-known/registry-signing-key")
