@@ -152,3 +152,11 @@ def test_xlsx_that_unpacks_to_a_huge_file_is_refused(client):
     response = client.post("/verify/bulk?lang=en", data={"file": (data, "bomb.xlsx")}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "too large" in response.get_data(as_text=True)
+
+
+def test_future_date_is_marked_as_a_projection(client, register):
+    page = client.post("/verify/bulk?lang=en", data={"identifiers": register.expiring, "on": "2026-08-15"}
+                       ).get_data(as_text=True)
+    assert "2026-08-15 is in the future" in page
+    row = page[page.index("<tbody>"):]
+    assert "Expired" in row
