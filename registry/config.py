@@ -56,6 +56,13 @@ class DefaultConfig:
     SURVEILLANCE_GRACE_DAYS = 0
     STARS_REQUIRE_YEAR_AT_COMPLIANT = False
 
+    # Procurement and open data: the Ed25519 key that signs verification receipts (created on first use
+    # if missing; `flask keys generate` makes it explicitly) and the rate limits of the API and bulk page.
+    SIGNING_KEY_PATH = str(PROJECT_ROOT / "instance" / "signing-key.pem")
+    API_RATE_LIMIT = "300 per minute"
+    API_VERIFY_RATE_LIMIT = "30 per minute"
+    BULK_RATE_LIMIT = "30 per minute"
+
 
 # Settings read from the environment, with the type each is parsed as.
 ENVIRONMENT_SETTINGS: dict[str, type] = {

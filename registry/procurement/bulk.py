@@ -1,0 +1,424 @@
+"""Bulk verification: read identifiers from a paste, a CSV or an XLSX file, and check each one.
+
+Reading is pure (bytes/text in, list of strings out, ValueError with a stable code on bad input).
+Checking uses the same lookup as the verify box (`certificates.services.lookup`), then answers each row
+with the status on the asked day (from the ledger) and today, and the flags a bid evaluator looks for.
+Matched certificates' ledger entries and companies are loaded in one query each, so 1,000 rows cost
+about one lookup per distinct identifier plus a handful of queries.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from registry import clock
+from registry.certificates import history
+from registry.certificates.identifiers import fold, is_valid_uscc
+from registry.certificates.models import Certificate, Company, surveillance_grace_days
+from registry.certificates.rules import CertificateStatus
+from registry.certificates.services import lookup
+from registry.extensions import db
+from registry.ledger.models import LedgerEntry
+from registry.schemes import get_scheme
+
+PAGE_MAX_IDENTIFIERS = 500
+API_MAX_IDENTIFIERS = 1000
+MAX_IDENTIFIER_LENGTH = 200
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UNPACKED_XLSX_BYTES = 40 * 1024 * 1024
+EXPIRY_WARNING_DAYS = 90
+LEVEL_LOOKBACK_DAYS = 365
+MAX_CANDIDATES = 10
+
+# A first row made only of words like these is a header, not an identifier.
+HEADER_WORDS = {fold(w) for w in (
+    "证书编号", "证书号", "统一社会信用代码", "信用代码", "企业名称", "公司名称", "单位名称", "名称", "投标人", "供应商",
+    "序号", "number", "certificate", "certificate number", "uscc", "credit code", "name", "company", "company name",
+    "identifier", "supplier", "bidder", "no", "#")}
+
+
+class MatchKind:
+    EXACT = "exact"
+    AMBIGUOUS = "ambiguous"
+    NOT_FOUND = "not_found"
+
+
+# ---------------------------------------------------------------- reading input (pure)
+
+def _clean(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # Excel stores long numbers as floats
+    if isinstance(cell, dt.datetime | dt.date):
+        return ""
+    return " ".join(str(cell).split())
+
+
+CODE_LIKE = re.compile(r"(?=.*[0-9])[A-Za-z0-9-]{8,40}")
+SERIAL = re.compile(r"[0-9]{1,4}\.?")
+
+
+def pick_identifier(cells: list) -> str:
+    """One row → one identifier, the most specific it holds: a valid USCC, else something shaped like a
+    certificate number, else the first cell that is not a row number (序号), else the first cell."""
+    values = [v for v in (_clean(c) for c in cells) if v]
+    if not values:
+        return ""
+    for value in values:
+        if is_valid_uscc(value):
+            return value
+    for value in values:
+        if CODE_LIKE.fullmatch(value):
+            return value
+    for value in values:
+        if not SERIAL.fullmatch(value):
+            return value
+    return values[0]
+
+
+def _is_header(cells: list) -> bool:
+    values = [fold(v) for v in (_clean(c) for c in cells) if v]
+    return bool(values) and all(v.lower() in {w.lower() for w in HEADER_WORDS} for v in values)
+
+
+def _rows_to_identifiers(rows, limit: int) -> list[str]:
+    found: list[str] = []
+    for index, row in enumerate(rows):
+        cells = list(row)
+        if index == 0 and _is_header(cells):
+            continue
+        value = pick_identifier(cells)[:MAX_IDENTIFIER_LENGTH]
+        if not value:
+            continue
+        found.append(value)
+        if len(found) > limit:
+            raise ValueError("too_many")
+    return found
+
+
+def parse_text(text: str, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
+    """Pasted text: one identifier per line; a line pasted from a spreadsheet (tabs) counts as a row."""
+    rows = (line.split("\t") for line in (text or "").splitlines())
+    return _rows_to_identifiers(rows, limit)
+
+
+def _decode(data: bytes) -> str:
+    # Spreadsheet programs on Chinese systems save CSV as GB18030/GBK; everything else as UTF-8.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("encoding")
+
+
+def parse_csv(data: bytes, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
+    text = _decode(data)
+    if "\x00" in text:
+        raise ValueError("unreadable")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return _rows_to_identifiers(csv.reader(io.StringIO(text), dialect), limit)
+    except csv.Error as error:
+        raise ValueError("unreadable") from error
+
+
+def parse_xlsx(data: bytes, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
+    """The first worksheet, read-only (no formulas run, cached values only)."""
+    from openpyxl import load_workbook
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # openpyxl inflates shared strings fully: refuse a small file that unpacks to a huge one.
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_XLSX_BYTES:
+                raise ValueError("too_large")
+    except zipfile.BadZipFile as error:
+        raise ValueError("unreadable") from error
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+        raise ValueError("unreadable") from error
+    except Exception as error:  # openpyxl raises assorted errors on damaged files
+        raise ValueError("unreadable") from error
+    try:
+        sheet = workbook.worksheets[0]
+        return _rows_to_identifiers(sheet.iter_rows(values_only=True, max_col=20), limit)
+    except ValueError:
+        raise
+    except Exception as error:
+        raise ValueError("unreadable") from error
+    finally:
+        workbook.close()
+
+
+def parse_upload(filename: str, data: bytes, limit: int = PAGE_MAX_IDENTIFIERS) -> list[str]:
+    """CSV or XLSX by content (XLSX is a zip), falling back to the file name; ValueError(code) otherwise."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError("too_large")
+    name = (filename or "").lower()
+    if data[:4] == b"PK\x03\x04":
+        return parse_xlsx(data, limit)
+    if name.endswith((".xlsx", ".xlsm")):
+        raise ValueError("unreadable")
+    if name.endswith(".xls"):
+        raise ValueError("old_excel")
+    return parse_csv(data, limit)
+
+
+def check_identifiers(values: list, limit: int) -> list[str]:
+    """Identifiers from an API list: strings, trimmed, each at most MAX_IDENTIFIER_LENGTH; ValueError(code)."""
+    if not isinstance(values, list):
+        raise ValueError("not_a_list")
+    if not values:
+        raise ValueError("empty")
+    if len(values) > limit:
+        raise ValueError("too_many")
+    cleaned = []
+    for value in values:
+        if not isinstance(value, str):
+            raise ValueError("not_a_string")
+        if len(value) > MAX_IDENTIFIER_LENGTH:
+            raise ValueError("too_long")
+        cleaned.append(" ".join(value.split()))
+    return cleaned
+
+
+# ---------------------------------------------------------------- checking
+
+@dataclass(frozen=True)
+class Candidate:
+    number: str
+    company_name: str
+    uscc: str
+    province: str
+
+
+@dataclass
+class BulkRow:
+    input: str
+    match: str
+    certificate: Certificate | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    other_numbers: list[str] = field(default_factory=list)
+    on_state: history.DayState | None = None
+    status_today: CertificateStatus | None = None
+    open_complaints: int | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BulkResult:
+    rows: list[BulkRow]
+    on: dt.date
+    today: dt.date
+    loaded: list = field(default_factory=list, repr=False)  # keeps loaded companies alive for rendering
+
+    def counts(self) -> dict[str, int]:
+        counts = {MatchKind.EXACT: 0, MatchKind.AMBIGUOUS: 0, MatchKind.NOT_FOUND: 0}
+        for row in self.rows:
+            counts[row.match] += 1
+        return counts
+
+
+class Flag:
+    EXPIRES_SOON = "expires_within_90_days"
+    SUSPENDED = "suspended"
+    LEVEL_LOWERED = "level_lowered_last_12_months"
+    NOT_YET_ISSUED = "not_issued_on_date"
+
+
+def _level_rank(scheme_id: str | None, level_id: str | None):
+    scheme = get_scheme(scheme_id) if scheme_id else None
+    level = scheme.level(level_id) if scheme and level_id else None
+    return level.min_score if level else None
+
+
+def level_was_lowered(entries, today: dt.date) -> bool:
+    """A level_changed entry in the last 12 months whose new level ranks below the one before."""
+    since = today - dt.timedelta(days=LEVEL_LOOKBACK_DAYS)
+    for entry in entries:
+        if entry.kind != "level_changed" or not (since <= entry.effective_on <= today):
+            continue
+        before = _level_rank(entry.scheme_id, (entry.data or {}).get("level_before"))
+        after = _level_rank(entry.scheme_id, entry.level_after)
+        if before is not None and after is not None and after < before:
+            return True
+    return False
+
+
+def _primary(certificates: list[Certificate], today: dt.date) -> Certificate:
+    """Of one company's certificates, the one a bid evaluator means: valid first, then the latest issued."""
+    return max(certificates, key=lambda c: (c.effective_status(today) is CertificateStatus.VALID, c.issued_on, c.id))
+
+
+def state_for(certificate: Certificate, entries, day: dt.date, grace: int | None = None) -> history.DayState:
+    """The state on `day` from the certificate's ledger entries; by its record if it has none."""
+    grace = surveillance_grace_days() if grace is None else grace
+    if entries:
+        return history.state_on(entries, day, grace)
+    # No ledger history (rows entered before the ledger existed): judge the current record by date.
+    if day < certificate.issued_on:
+        return history.DayState(day, False, None, None, None, None, None)
+    return history.DayState(day, True, certificate.effective_status(day), certificate.level, certificate.scheme_id,
+                            certificate.expires_on, None)
+
+
+def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> BulkResult:
+    """Match each identifier and report status on `on` (default today) and today, expiry and flags."""
+    from registry.procurement.services import open_complaint_counts
+    today = clock.today()
+    on = on or today
+    matches = _unique_key_matches(identifiers)
+    for identifier in identifiers:
+        if identifier not in matches:
+            matches[identifier] = lookup(identifier, limit=MAX_CANDIDATES + 1) if _searchable(identifier) else []
+
+    certificate_ids = {c.id for found in matches.values() for c in found}
+    company_ids = {c.company_id for found in matches.values() for c in found}
+    # Loaded once and kept referenced (the identity map holds objects weakly), so each lazy
+    # `certificate.company` is answered from the identity map instead of one query per row.
+    companies: list[Company] = []
+    for chunk in _chunks(sorted(company_ids)):
+        companies += db.session.scalars(select(Company).where(Company.id.in_(chunk))).all()
+    entries_by_certificate: dict[int, list[LedgerEntry]] = defaultdict(list)
+    for chunk in _chunks(sorted(certificate_ids)):
+        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id.in_(chunk))):
+            entries_by_certificate[entry.certificate_id].append(entry)
+    complaints = open_complaint_counts(sorted(certificate_ids))
+    grace = surveillance_grace_days()
+
+    rows: list[BulkRow] = []
+    for identifier in identifiers:
+        found = matches[identifier]
+        if not found:
+            rows.append(BulkRow(identifier, MatchKind.NOT_FOUND))
+            continue
+        if len({c.company_id for c in found}) > 1:
+            candidates = [Candidate(c.number, c.company.name, c.company.uscc, c.company.province)
+                          for c in found[:MAX_CANDIDATES]]
+            rows.append(BulkRow(identifier, MatchKind.AMBIGUOUS, candidates=candidates))
+            continue
+        certificate = _primary(found, today)
+        entries = entries_by_certificate.get(certificate.id, [])
+        row = BulkRow(identifier, MatchKind.EXACT, certificate=certificate,
+                      other_numbers=[c.number for c in found if c.id != certificate.id],
+                      on_state=state_for(certificate, entries, on, grace),
+                      status_today=certificate.effective_status(today),
+                      open_complaints=None if complaints is None else complaints.get(certificate.id, 0))
+        row.flags = _flags(certificate, row, entries, today)
+        rows.append(row)
+    return BulkResult(rows=rows, on=on, today=today, loaded=companies)
+
+
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _unique_key_matches(identifiers: list[str]) -> dict[str, list[Certificate]]:
+    """Identifiers that are exactly a stored certificate number or credit code, resolved in a few queries.
+
+    Both are unique keys, so the answer is the one `lookup` gives (the number's certificate; the
+    company's certificates, newest first); anything else (names, typed variants) goes through
+    `lookup`. This keeps 1,000 identifiers to a handful of queries instead of 1,000 lookups.
+    """
+    keys = {i: i.strip().upper() for i in identifiers if _searchable(i)}
+    values = sorted(set(keys.values()))
+    by_number: dict[str, Certificate] = {}
+    by_uscc: dict[str, list[Certificate]] = defaultdict(list)
+    for chunk in _chunks(values):
+        for certificate in db.session.scalars(select(Certificate).where(Certificate.number.in_(chunk))):
+            by_number[certificate.number] = certificate
+    rest = [v for v in values if v not in by_number]
+    for chunk in _chunks(rest):
+        query = (select(Certificate, Company.uscc).join(Certificate.company).where(Company.uscc.in_(chunk))
+                 .order_by(Certificate.issued_on.desc()))
+        for certificate, uscc in db.session.execute(query):
+            if len(by_uscc[uscc]) <= MAX_CANDIDATES:
+                by_uscc[uscc].append(certificate)
+    found: dict[str, list[Certificate]] = {}
+    for identifier, key in keys.items():
+        if key in by_number:
+            found[identifier] = [by_number[key]]
+        elif key in by_uscc:
+            found[identifier] = by_uscc[key]
+    return found
+
+
+def _searchable(identifier: str) -> bool:
+    """Text no certificate can match (empty, NUL, lone surrogates) is 'not found' without asking the database."""
+    if not identifier or "\x00" in identifier:
+        return False
+    try:
+        identifier.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _flags(certificate: Certificate, row: BulkRow, entries, today: dt.date) -> list[str]:
+    flags = []
+    if not row.on_state.issued:
+        flags.append(Flag.NOT_YET_ISSUED)
+    if row.status_today is CertificateStatus.VALID and \
+            today <= certificate.expires_on <= today + dt.timedelta(days=EXPIRY_WARNING_DAYS):
+        flags.append(Flag.EXPIRES_SOON)
+    if CertificateStatus.SUSPENDED in (row.status_today, row.on_state.status):
+        flags.append(Flag.SUSPENDED)
+    if level_was_lowered(entries, today):
+        flags.append(Flag.LEVEL_LOWERED)
+    return flags
+
+
+# ---------------------------------------------------------------- plain data (API, receipts, exports)
+
+def _iso(day):
+    return day.isoformat() if day else None
+
+
+def score_value(score):
+    return None if score is None else float(score)
+
+
+def row_as_dict(row: BulkRow) -> dict:
+    """A row as plain JSON data with English snake_case names (the API, receipts and exports share it)."""
+    data: dict = {"input": row.input, "match": row.match}
+    if row.match == MatchKind.AMBIGUOUS:
+        data["candidates"] = [{"number": c.number, "company": {"name": c.company_name, "uscc": c.uscc},
+                               "province": c.province} for c in row.candidates]
+        return data
+    if row.match == MatchKind.NOT_FOUND:
+        return data
+    c = row.certificate
+    state = row.on_state
+    data.update({
+        "number": c.number,
+        "company": {"name": c.company.name, "uscc": c.company.uscc},
+        "scheme": c.scheme_id,
+        "level": c.level,
+        "score": score_value(c.score),
+        "issued_on": _iso(c.issued_on),
+        "expires_on": _iso(c.expires_on),
+        "status": row.status_today.value,
+        "on": {"issued": state.issued, "status": state.status.value if state.status else None,
+               "level": state.level, "expires_on": _iso(state.expires_on), "ledger_seq": state.entry_seq},
+        "open_complaints": row.open_complaints,
+        "flags": list(row.flags),
+        "other_certificates": list(row.other_numbers),
+    })
+    return data
+
+
+def result_as_dict(result: BulkResult) -> dict:
+    return {"on": result.on.isoformat(), "today": result.today.isoformat(), "counts": result.counts(),
+            "results": [row_as_dict(r) for r in result.rows]}
