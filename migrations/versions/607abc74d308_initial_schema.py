@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 594fc13f5b7c
+Revision ID: 607abc74d308
 Revises: 
-Create Date: 2026-11-24 22:30:18.578432
+Create Date: 2026-11-24 23:11:32.130673
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '594fc13f5b7c'
+revision = '607abc74d308'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,6 +48,14 @@ def upgrade():
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_search_outbox_entity_id'), ['entity_id'], unique=False)
 
+    op.create_table('watchlist',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('usccs', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_watchlist')),
+    sa.UniqueConstraint('token', name=op.f('uq_watchlist_token'))
+    )
     op.create_table('certificate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -181,6 +189,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_company_id'))
 
     op.drop_table('certificate')
+    op.drop_table('watchlist')
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_search_outbox_entity_id'))
 
