@@ -2,5 +2,5 @@
 from registry.accounts import models as accounts_models  # noqa: F401
 from registry.certificates import models as certificates_models  # noqa: F401
 from registry.ledger import models as ledger_models  # noqa: F401
-from registry.search import outbox as search_outbox  # noqa: F401
 from registry.procurement import models as procurement_models  # noqa: F401
+from registry.search import outbox as search_outbox  # noqa: F401

@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from registry import clock
 from registry.certificates.importer import N_, ImportRow, Problem
-from registry.certificates.models import Certificate, Company
 from registry.certificates.lifecycle import snapshot as lifecycle_snapshot
+from registry.certificates.models import Certificate, Company
 from registry.certificates.rules import CertificateStatus, add_months
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
