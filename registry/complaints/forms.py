@@ -79,20 +79,22 @@ def _choices(table: dict, ids) -> list[tuple[str, str]]:
 
 
 class FilingForm(FlaskForm):
-    certificate = StringField(_l("Certificate number"), validators=[InputRequired(), Length(max=40)])
-    category = SelectField(_l("What went wrong"), validators=[InputRequired()])
-    description = TextAreaField(_l("What happened"), validators=[InputRequired(), Length(min=10, max=5000)])
-    purchase_date = DateField(_l("Purchase date"), validators=[Optional()])
+    certificate = StringField(_l("Certificate number"), validators=[InputRequired(_l("This field is required.")), Length(max=40)])
+    category = SelectField(_l("What went wrong"), validators=[InputRequired(_l("This field is required."))])
+    description = TextAreaField(_l("What happened"), validators=[InputRequired(_l("This field is required.")), Length(min=10, max=5000, message=_l("Write between 10 and 5,000 characters."))])
+    purchase_date = DateField(_l("Purchase date"), validators=[Optional()],
+                              render_kw={"max": "9999-12-31"})
     order_number = StringField(_l("Order or invoice number (private)"), validators=[Optional(), Length(max=80)])
-    desired_resolution = SelectField(_l("What you would like"), validators=[InputRequired()],
+    desired_resolution = SelectField(_l("What you would like"), validators=[InputRequired(_l("This field is required."))],
                                      choices=lambda: _choices(RESOLUTION_NAMES, rules.RESOLUTIONS))
     amount = DecimalField(_l("Amount (yuan, optional)"), places=2,
-                          validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=60)])
-    mobile = StringField(_l("Mobile number"), validators=[InputRequired(), Length(max=30), _mobile])
-    email = StringField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254), Email()])
+                          validators=[Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter an amount from 0 to 10,000,000."))])
+    name = StringField(_l("Your name"), validators=[InputRequired(_l("This field is required.")), Length(max=60)])
+    mobile = StringField(_l("Mobile number"), validators=[InputRequired(_l("This field is required.")), Length(max=30), _mobile])
+    email = StringField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254), Email(_l("Enter a valid e-mail address, or leave it empty."))])
     attachments = MultipleFileField(_l("Photos or PDF (up to 5, 5 MB each)"))
-    consent = BooleanField(_l("I have read who will see what, and I agree."), validators=[InputRequired()])
+    consent = BooleanField(_l("I have read who will see what, and I agree."),
+                           validators=[InputRequired(_l("Please confirm that you have read who will see what."))])
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill every field.
     website = StringField(_l("Leave this field empty"))
 
