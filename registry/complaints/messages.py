@@ -57,9 +57,9 @@ def queue(session: Session, channel: str, to: str, subject: str, body: str) -> N
         session.info.setdefault(PENDING_KEY, []).append(Message(channel, to, subject, body))
 
 
-def sent() -> list[Message]:
+def sent(app=None) -> list[Message]:
     """Messages the memory backend has sent (tests)."""
-    return list(current_app.extensions.get("complaint_messages", []))
+    return list((app or current_app).extensions.get("complaint_messages", []))
 
 
 @event.listens_for(Session, "after_commit")
