@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry import clock
+from registry.accounts import models as _accounts  # noqa: F401  (user_account must exist for the foreign keys)
 from registry.certificates.models import Certificate
 from registry.extensions import db
 
