@@ -74,7 +74,7 @@ class Complaint(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_complaint_cert_closed", "certificate_id", "closed_on"),
+        Index("ix_complaint_cert_closed", "certificate_id", "closed_on", "id"),
         Index("ix_complaint_state_due", "state", "due_on"),
     )
 
