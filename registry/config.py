@@ -68,6 +68,8 @@ class DefaultConfig:
     COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"
     COMPLAINT_MAX_ATTACHMENTS = 5
     COMPLAINT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    # Years after closing before `flask complaints purge` erases the consumer's personal data.
+    COMPLAINT_RETENTION_YEARS = 3
     # "console" prints outgoing SMS/e-mail; tests use "memory". None: console, or memory when TESTING.
     MESSAGE_BACKEND: str | None = None
     # The published sanction rules; None means registry/complaints/sanction_rules.toml.

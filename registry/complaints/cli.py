@@ -21,3 +21,13 @@ def overdue():
     db.session.commit()
     click.echo(f"overdue: {report.overdue}; newly unanswered: {report.newly_unanswered}; "
                f"deadlines recomputed: {report.deadlines_recomputed}")
+
+
+@cli.command("purge")
+@with_appcontext
+def purge():
+    """Erase consumers' personal data from complaints closed longer ago than the retention period."""
+    from registry.complaints.services import purge_personal_data
+    count = purge_personal_data()
+    db.session.commit()
+    click.echo(f"purged: {count}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -752,6 +753,49 @@ def public_summaries(certificate_id: int, today: dt.date | None = None, limit: i
         .order_by(Complaint.closed_on.desc(), Complaint.id.desc()).limit(limit)
     ).all()
     return [PublicSummary(*row) for row in rows]
+
+
+def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent]]:
+    """A closed complaint as the public may see it: the masked summary and each step's public text.
+
+    Raises:
+        NotFound: no such complaint, or it is not closed (open and withdrawn complaints are not public).
+    """
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
+    if complaint is None or complaint.state != State.CLOSED or complaint.outcome == Outcome.WITHDRAWN:
+        raise NotFound()
+    summary = PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
+                            complaint.unanswered, complaint.public_summary)
+    return summary, [e for e in complaint.events if e.public_text and not e.staff_only]
+
+
+def purge_personal_data(today: dt.date | None = None) -> int:
+    """Erase the consumer's personal data from complaints closed more than COMPLAINT_RETENTION_YEARS ago.
+
+    Keeps what the statistics, the ledger and the public summary need (PIPL Art 19/47: no longer than
+    the purpose requires). Returns the number of complaints purged. Run by `flask complaints purge`.
+    """
+    from registry.certificates.rules import add_years
+    today = today or clock.today()
+    cutoff = add_years(today, -int(current_app.config["COMPLAINT_RETENTION_YEARS"]))
+    purged = 0
+    for complaint in db.session.scalars(select(Complaint).where(
+            Complaint.closed_on.is_not(None), Complaint.closed_on < cutoff, Complaint.consumer_name != "")):
+        complaint.consumer_name = ""
+        complaint.consumer_mobile = ""
+        complaint.consumer_email = ""
+        complaint.order_number = ""
+        complaint.description = complaint.public_summary
+        for event in complaint.events:
+            event.body = ""
+        for attachment in list(complaint.attachments):
+            path = uploads.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+            if os.path.exists(path):
+                os.remove(path)
+            db.session.delete(attachment)
+        purged += 1
+    db.session.flush()
+    return purged
 
 
 def open_complaint_count(certificate_id: int) -> int:

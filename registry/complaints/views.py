@@ -142,6 +142,13 @@ def track(tracking: str):
                            today=clock.today())
 
 
+@bp.route("/<tracking>/log")
+def public_log(tracking: str):
+    """The public resolution log of a closed complaint: roles, dates and public texts only."""
+    complaint, events = services.public_log(tracking)
+    return render_template("complaints/public_log.html", complaint=complaint, events=events)
+
+
 CONSUMER_ACTIONS = {"add_info", "consumer_accept", "dispute", "withdraw"}
 
 
