@@ -46,7 +46,7 @@ def complaint_helpers():
     def complaint_block(certificate):
         return {"stats": services.certificate_stats(certificate.id),
                 "summaries": services.public_summaries(certificate.id, limit=5)}
-    return {"complaint_block": complaint_block, "cp": presenters}
+    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy}
 
 
 def _filing_rate_limit() -> str:

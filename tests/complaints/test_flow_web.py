@@ -69,6 +69,10 @@ def test_full_path_from_filing_to_a_confirmed_sanction_shown_on_the_certificate_
     page = client.get(f"/certificates/{world.cert_a}").get_data(as_text=True)
     assert "三星" in page and "等级降低一级" in page and "lower-level" in page
     assert "投诉成立" in page and "近 12 个月投诉情况" in page
+    # The QR landing page (/v/<number>, built in the verification issue) shows the same level when present.
+    verify = client.get(f"/v/{world.cert_a}")
+    if verify.status_code != 404:
+        assert "三星" in verify.get_data(as_text=True)
     with app.app_context():
         kinds = db.session.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.seq)).all()
         assert kinds.count("complaint_outcome") == 3 and kinds[-1] == "level_changed"

@@ -273,3 +273,18 @@ def test_public_summaries_carry_no_personal_data(people):
     [summary] = services.public_summaries(people["cert"].id)
     assert "李雷" not in summary.text and "13912345678" not in summary.text and "JD2026" not in summary.text
     assert "李某某" in summary.text and "139****5678" in summary.text
+
+
+def test_two_officers_deciding_one_proposal_at_once_apply_it_once(people):
+    for _i in range(3):
+        _c, proposal = upheld(people)
+    set_today("2026-06-15")
+    db.session.commit()
+    seen = proposal.version
+    services.decide_sanction(proposal, people["officer"], confirm=True, reason="成立", expected_version=seen)
+    db.session.commit()
+    with pytest.raises(InvalidTransition):
+        services.decide_sanction(proposal, people["officer2"], confirm=True, reason="也成立", expected_version=seen)
+    db.session.rollback()
+    changes = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "level_changed")).all()
+    assert len(changes) == 1 and db.session.get(Certificate, people["cert"].id).level == "3"
