@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry import clock
@@ -118,9 +119,17 @@ def _flush_or_conflict() -> None:
     """Flush; a concurrent change to the same row (version mismatch) becomes a clear refusal."""
     try:
         db.session.flush()
-    except StaleDataError:
+    except (StaleDataError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not _is_lock_conflict(error):
+            raise
         db.session.rollback()
         raise InvalidTransition(_("Someone else acted on this at the same moment. Reload the page to see the current state.")) from None
+
+
+def _is_lock_conflict(error: OperationalError) -> bool:
+    # SQLite refuses a write from a transaction whose snapshot another writer has just changed.
+    text = str(error.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 def _check_version(obj, expected_version: int | None) -> None:
@@ -138,6 +147,13 @@ def _transition(complaint: Complaint, action: Action, actor, expected_version: i
         raise InvalidTransition(_("This complaint is %(state)s; that action is not possible now.",
                                   state=state_word(complaint.state))) from error
     return new_state
+
+
+def _move(complaint: Complaint, action: Action, actor, expected_version: int | None = None) -> None:
+    """Apply a transition and write the row at once: the version check on this first write decides
+    which of two simultaneous actors wins, before anything else (counters, ledger) is touched."""
+    complaint.state = _transition(complaint, action, actor, expected_version).value
+    _flush_or_conflict()
 
 
 def _require_text(text: str | None, field_name: str = "text", minimum: int = 2) -> str:
@@ -344,7 +360,7 @@ def accept_complaint(complaint: Complaint, actor, *, note: str = "", public_summ
     Raises:
         PermissionDenied, InvalidTransition
     """
-    complaint.state = _transition(complaint, Action.ACCEPT, actor, expected_version).value
+    _move(complaint, Action.ACCEPT, actor, expected_version)
     today = clock.today()
     complaint.accepted_on = today
     if public_summary is not None:
@@ -373,7 +389,7 @@ def reject_complaint(complaint: Complaint, actor, *, reason: str, note: str = ""
     """
     if reason not in rules.REJECTION_REASONS:
         raise ValidationError(_("Choose a reason."), fields={"reason": _("Choose a reason.")})
-    complaint.state = _transition(complaint, Action.REJECT, actor, expected_version).value
+    _move(complaint, Action.REJECT, actor, expected_version)
     complaint.rejection_reason = reason
     complaint.due_on = None
     from registry.complaints.presenters import rejection_reason_name
@@ -392,7 +408,7 @@ def request_information(complaint: Complaint, actor, *, text: str, expected_vers
         PermissionDenied, InvalidTransition, ValidationError
     """
     body = _require_text(text)
-    complaint.state = _transition(complaint, Action.REQUEST_INFO, actor, expected_version).value
+    _move(complaint, Action.REQUEST_INFO, actor, expected_version)
     if complaint.state == State.AWAITING_INFO:
         complaint.due_on = None
     _event(complaint, "request_info", actor, body=body, public_text=_("The certification body asked for more information."))
@@ -408,7 +424,7 @@ def start_mediation(complaint: Complaint, actor, *, note: str = "", expected_ver
     Raises:
         PermissionDenied, InvalidTransition
     """
-    complaint.state = _transition(complaint, Action.MEDIATE, actor, expected_version).value
+    _move(complaint, Action.MEDIATE, actor, expected_version)
     _set_due(complaint)
     _event(complaint, "mediate", actor, body=note.strip(), public_text=_("Mediation by the certification body started."))
     _notify_consumer(complaint, _("Complaint %(number)s: mediation", number=complaint.tracking_number),
@@ -454,7 +470,7 @@ def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str 
             raise ValidationError(_("An upheld complaint needs a severity."), fields={"severity": _("Choose a severity.")})
     else:
         severity = None
-    complaint.state = _transition(complaint, Action.CLOSE, actor, expected_version).value
+    _move(complaint, Action.CLOSE, actor, expected_version)
     if public_summary is not None and public_summary.strip():
         _apply_summary(complaint, public_summary)
     complaint.severity = severity
@@ -522,7 +538,7 @@ def respond_to_complaint(complaint: Complaint, actor, *, text: str, proposal: st
         raise PermissionDenied(_("Only the certified company may answer this complaint."))
     body = _require_text(text)
     today = clock.today()
-    complaint.state = _transition(complaint, Action.RESPOND, actor, expected_version).value
+    _move(complaint, Action.RESPOND, actor, expected_version)
     if complaint.first_response_on is None:
         if rules.response_on_time(complaint.response_due_on, today):
             _bump(complaint.certificate_id, today, answered_on_time=1)
@@ -554,7 +570,7 @@ def add_information(complaint: Complaint, actor: ConsumerActor, *, text: str,
     _own(complaint, actor)
     body = _require_text(text)
     before = complaint.state
-    complaint.state = _transition(complaint, Action.ADD_INFO, actor, expected_version).value
+    _move(complaint, Action.ADD_INFO, actor, expected_version)
     if before == State.AWAITING_INFO:
         complaint.clock_started_on = clock.today()
         _set_due(complaint)
@@ -572,7 +588,7 @@ def consumer_accepts(complaint: Complaint, actor: ConsumerActor, *, comment: str
         PermissionDenied, InvalidTransition
     """
     _own(complaint, actor)
-    complaint.state = _transition(complaint, Action.CONSUMER_ACCEPT, actor, expected_version).value
+    _move(complaint, Action.CONSUMER_ACCEPT, actor, expected_version)
     _finish(complaint, Outcome.RESOLVED, actor, note=comment)
     _flush_or_conflict()
     return complaint
@@ -587,7 +603,7 @@ def dispute_complaint(complaint: Complaint, actor: ConsumerActor, *, comment: st
     """
     _own(complaint, actor)
     body = _require_text(comment, "text")
-    complaint.state = _transition(complaint, Action.DISPUTE, actor, expected_version).value
+    _move(complaint, Action.DISPUTE, actor, expected_version)
     _set_due(complaint)
     _event(complaint, "dispute", actor, body=body, public_text=_("The consumer disputed the company's answer."))
     _notify_company(complaint.company_id, _("Complaint %(number)s disputed", number=complaint.tracking_number),
@@ -604,7 +620,7 @@ def withdraw_complaint(complaint: Complaint, actor: ConsumerActor, *, comment: s
         PermissionDenied, InvalidTransition
     """
     _own(complaint, actor)
-    complaint.state = _transition(complaint, Action.WITHDRAW, actor, expected_version).value
+    _move(complaint, Action.WITHDRAW, actor, expected_version)
     _finish(complaint, Outcome.WITHDRAWN, actor, note=comment)
     _flush_or_conflict()
     return complaint

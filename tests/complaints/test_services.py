@@ -288,3 +288,41 @@ def test_two_officers_deciding_one_proposal_at_once_apply_it_once(people):
     db.session.rollback()
     changes = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "level_changed")).all()
     assert len(changes) == 1 and db.session.get(Certificate, people["cert"].id).level == "3"
+
+
+def test_two_moderators_closing_at_the_same_moment_in_two_threads_apply_one_outcome(app, people):
+    import threading
+
+    complaint, _ = make_complaint(people["cert"])
+    services.accept_complaint(complaint, people["moderator"])
+    services.respond_to_complaint(complaint, people["company"], text="已处理")
+    db.session.commit()
+    complaint_id, actors = complaint.id, [people["moderator"].id, people["admin"].id]
+    barrier, results = threading.Barrier(2), []
+
+    def close(user_id, outcome):
+        from registry.accounts.models import User
+        with app.app_context():
+            try:
+                mine = db.session.get(Complaint, complaint_id)
+                actor = db.session.get(User, user_id)
+                barrier.wait(timeout=10)
+                services.close_complaint(mine, actor, outcome=outcome, severity="minor", public_summary=None)
+                db.session.commit()
+                results.append("won")
+            except InvalidTransition:
+                results.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=close, args=(actors[0], "upheld")),
+               threading.Thread(target=close, args=(actors[1], "not_upheld"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["refused", "won"]
+    db.session.expire_all()
+    outcomes = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "complaint_outcome")).all()
+    assert len(outcomes) == 1
+    assert db.session.scalar(select(func.sum(ComplaintMonthlyStat.closed))) == 1
