@@ -326,3 +326,12 @@ def test_two_moderators_closing_at_the_same_moment_in_two_threads_apply_one_outc
     outcomes = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "complaint_outcome")).all()
     assert len(outcomes) == 1
     assert db.session.scalar(select(func.sum(ComplaintMonthlyStat.closed))) == 1
+
+
+def test_demo_complaints_go_through_the_services(people):
+    from registry.complaints.demo import seed_demo_complaints
+    certs = [people["cert"]] * 4
+    count = seed_demo_complaints(certs, people["moderator"], {people["cert"].company_id: people["company"]})
+    db.session.commit()
+    assert count == db.session.scalar(select(func.count()).select_from(Complaint)) > 0
+    assert services.certificate_stats(people["cert"].id).received == count
