@@ -335,3 +335,21 @@ def test_demo_complaints_go_through_the_services(people):
     db.session.commit()
     assert count == db.session.scalar(select(func.count()).select_from(Complaint)) > 0
     assert services.certificate_stats(people["cert"].id).received == count
+
+
+def test_a_complaint_filed_before_the_spring_festival_is_due_on_the_make_up_saturday(people):
+    set_today("2026-02-12")
+    complaint, _ = make_complaint(people["cert"], purchase_date=dt.date(2026, 2, 1))
+    # Thu 02-12 → 13, Sat 14 (make-up), [15–23 holiday], 24, 25, 26, 27, Sat 28 (make-up) = 7 working days.
+    assert complaint.due_on == dt.date(2026, 2, 28) and complaint.due_estimated is False
+
+
+def test_a_deadline_in_a_year_the_calendar_does_not_know_is_provisional_and_shown_so(app, client, people):
+    from registry.complaints import calendar
+    last_known = max(y for y in range(2026, 2100) if calendar.calendar_knows(y))
+    set_today(f"{last_known}-12-28")
+    complaint, token = make_complaint(people["cert"])
+    db.session.commit()
+    assert complaint.due_on.year == last_known + 1 and complaint.due_estimated is True
+    page = client.get(f"/complaints/{complaint.tracking_number}?token={token}").get_data(as_text=True)
+    assert "暂定" in page
