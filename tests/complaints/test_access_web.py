@@ -105,3 +105,25 @@ def test_moderator_queue_filters_by_state_overdue_and_certificate(app, client, w
     page = client.get("/complaints/queue?overdue=1").get_data(as_text=True)
     assert a in page and "已逾期" in page
     assert a not in client.get("/complaints/queue?state=accepted").get_data(as_text=True)
+
+
+def test_company_evidence_reaches_the_consumer_but_not_another_company(app, client, world):
+    tracking, link = file_via_client(client, world.cert_a)
+    _accept(app, client, world, tracking)
+    sign_in(client, world.company_a)
+    with app.app_context():
+        version = db.session.scalar(select(Complaint.version).where(Complaint.tracking_number == tracking))
+    response = client.post(f"/complaints/case/{tracking}/respond", content_type="multipart/form-data",
+                           data={"version": version, "text": "附上维修记录。", "proposal": "免费换新",
+                                 "attachments": [(io.BytesIO(png_bytes()), "repair-record.png")]})
+    assert response.status_code == 303
+    with client.session_transaction() as s:
+        s.clear()
+    page = client.get(link).get_data(as_text=True)
+    assert "repair-record.png" in page and "免费换新" in page
+    with app.app_context():
+        attachment_id = db.session.scalar(select(ComplaintAttachment.id))
+    token = link.split("token=")[1]
+    assert client.get(f"/complaints/attachments/{attachment_id}?token={token}").status_code == 200
+    sign_in(client, world.company_b)
+    assert client.get(f"/complaints/attachments/{attachment_id}").status_code == 404
