@@ -56,10 +56,14 @@ def test_full_path_from_filing_to_a_confirmed_sanction_shown_on_the_certificate_
         assert proposal.action == "lower_level" and proposal.rule_id == "lower-level"
         proposal_id = proposal.id
 
-    # The company states its case, then an officer (not the closing moderator) confirms.
+    # Another company cannot see the proposal; the company concerned can, and states its case.
+    sign_in(client, world.company_b)
+    assert client.get(f"/complaints/sanctions/{proposal_id}").status_code == 404
     sign_in(client, world.company_a)
+    assert "提交陈述意见" in client.get(f"/complaints/sanctions/{proposal_id}").get_data(as_text=True)
     assert client.post(f"/complaints/sanctions/{proposal_id}/respond", data={"text": "我们已整改维修流程。"}).status_code == 303
     sign_in(client, world.officer)
+    assert "作出决定" in client.get(f"/complaints/sanctions/{proposal_id}").get_data(as_text=True)
     with app.app_context():
         version = db.session.get(SanctionProposal, proposal_id).version
     r = client.post(f"/complaints/sanctions/{proposal_id}/decide",
