@@ -62,6 +62,26 @@ class DefaultConfig:
     API_RATE_LIMIT = "300 per minute"
     API_VERIFY_RATE_LIMIT = "30 per minute"
     BULK_RATE_LIMIT = "30 per minute"
+    # Complaints (docs/complaints.md). Files consumers and companies upload live here, never under static/.
+    UPLOAD_DIR = str(PROJECT_ROOT / "instance" / "uploads")
+    # Category ids offered on the filing form, in order (names come from the translations).
+    COMPLAINT_CATEGORIES = ("delivery", "installation", "repair", "warranty_returns", "product_information",
+                            "complaint_handling", "service_attitude", "recycling", "other")
+    # Deadlines in PRC working days (DOMAIN.md §7).
+    COMPLAINT_DECIDE_WORKDAYS = 7
+    COMPLAINT_RESPOND_WORKDAYS = 10
+    COMPLAINT_MEDIATION_WORKDAYS = 45
+    COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"
+    COMPLAINT_MAX_ATTACHMENTS = 5
+    COMPLAINT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    # Years after closing before `flask complaints purge` erases the consumer's personal data.
+    COMPLAINT_RETENTION_YEARS = 3
+    # "console" prints outgoing SMS/e-mail; tests use "memory". None: console, or memory when TESTING.
+    MESSAGE_BACKEND: str | None = None
+    # The published sanction rules; None means registry/complaints/sanction_rules.toml.
+    SANCTION_RULES_PATH: str | None = None
+    # Working days a company has to answer a sanction proposal before an officer may decide.
+    SANCTION_RESPONSE_WORKDAYS = 5
 
 
 # Settings read from the environment, with the type each is parsed as.
@@ -84,6 +104,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SURVEILLANCE_GRACE_DAYS": int,
     "STARS_REQUIRE_YEAR_AT_COMPLIANT": bool,
     "SIGNING_KEY_PATH": str,
+    "UPLOAD_DIR": str,
+    "MESSAGE_BACKEND": str,
+    "SANCTION_RULES_PATH": str,
+    "COMPLAINT_FILING_RATE_LIMIT": str,
 }
 
 

@@ -90,7 +90,16 @@ SCHEMAS = {
     "ComplaintStatistics": {
         "type": "object", "required": ["number", "available", "statistics"],
         "properties": {"number": {"type": "string"}, "available": {"type": "boolean"},
-                       "statistics": _nullable({"type": "object", "additionalProperties": True})},
+                       "statistics": _nullable({
+                           "type": "object",
+                           "required": ["open", "since", "received", "accepted", "answered_on_time_pct",
+                                        "resolved_pct", "upheld", "unanswered"],
+                           "properties": {
+                               "open": {"type": "integer", "description": "Complaints not yet closed"},
+                               "since": DATE, "received": {"type": "integer"}, "accepted": {"type": "integer"},
+                               "answered_on_time_pct": _nullable({"type": "integer"}),
+                               "resolved_pct": _nullable({"type": "integer"}),
+                               "upheld": {"type": "integer"}, "unanswered": {"type": "integer"}}})},
     },
     "VerifyRequest": {
         "type": "object", "required": ["identifiers"], "additionalProperties": False,

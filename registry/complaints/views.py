@@ -1,6 +1,359 @@
-"""Consumer complaints: filing, tracking, company replies, moderation."""
+"""Complaint pages: filing, the consumer's private link, company and moderator case pages, the queue,
+the published sanction rules and sanction decisions. Views parse, call one service, commit once."""
 from __future__ import annotations
 
-from flask import Blueprint
+import os
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry import clock
+from registry.accounts.decorators import role_required
+from registry.certificates import services as certificate_services
+from registry.complaints import calendar, forms, presenters, rules, services, uploads
+from registry.complaints import models as _models  # noqa: F401  (create_all must see the tables)
+from registry.complaints.models import ComplaintAttachment
+from registry.complaints.policy import deadline_policy, sanction_policy
+from registry.errors import NotFound, ValidationError
+from registry.extensions import db, limiter
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+STAFF = ("admin", "moderator", "officer")
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.app_context_processor
+def complaint_helpers():
+    """Template helpers for other domains' pages (the certificate page includes the stats block)."""
+    def complaint_block(certificate):
+        return {"stats": services.certificate_stats(certificate.id),
+                "summaries": services.public_summaries(certificate.id, limit=5)}
+    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy}
+
+
+def _filing_rate_limit() -> str:
+    return current_app.config["COMPLAINT_FILING_RATE_LIMIT"]
+
+
+# ---------------------------------------------------------------- filing
+
+@bp.route("/new", methods=["GET", "POST"])
+@limiter.limit(_filing_rate_limit, methods=["POST"])
+def new():
+    form = forms.FilingForm()
+    if request.method == "GET":
+        number = request.args.get("certificate", "").strip()
+        if number:
+            form.certificate.data = number
+    certificate = None
+    if form.certificate.data:
+        try:
+            certificate = services.find_certificate(form.certificate.data)
+        except NotFound:
+            if request.method == "GET":
+                flash(_("No certificate has this number. Search for it below."), "error")
+    query = request.args.get("q", "").strip()[:100]
+    matches = certificate_services.lookup(query) if query and certificate is None else []
+
+    if request.method == "POST":
+        if form.website.data:
+            # A bot filled the hidden field: refuse without saying why, store nothing.
+            return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
+                                   matches=matches, refused=True), 400
+        files = None
+        if form.validate_on_submit():
+            files = forms.checked_files(form.attachments)
+        if files is not None:
+            data = services.FilingData(
+                certificate_number=form.certificate.data, category=form.category.data,
+                description=form.description.data, purchase_date=form.purchase_date.data,
+                order_number=form.order_number.data or "", desired_resolution=form.desired_resolution.data,
+                amount=form.amount.data, name=form.name.data, mobile=forms.normalise_mobile(form.mobile.data),
+                email=form.email.data or "", consent=bool(form.consent.data), files=files)
+            try:
+                complaint, token = services.file_complaint(data)
+            except (ValidationError, NotFound) as error:
+                db.session.rollback()
+                _field_errors(form, error)
+            else:
+                db.session.commit()
+                session.setdefault("filed", {})
+                session["filed"] = {complaint.tracking_number: token}
+                return redirect(url_for(".filed", tracking=complaint.tracking_number))
+        return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
+                               matches=matches), 422
+    return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches)
+
+
+def _field_errors(form, error) -> None:
+    fields = getattr(error, "fields", {}) or {}
+    placed = False
+    for name, message in fields.items():
+        target = {"reason": "text"}.get(name, name)
+        if hasattr(form, target):
+            getattr(form, target).errors = list(getattr(form, target).errors or []) + [message]
+            placed = True
+    if isinstance(error, NotFound) and hasattr(form, "certificate"):
+        form.certificate.errors = list(form.certificate.errors or []) + [error.message]
+        placed = True
+    if not placed:
+        flash(error.message, "error")
+
+
+@bp.route("/filed/<tracking>")
+def filed(tracking: str):
+    token = (session.get("filed") or {}).get(tracking)
+    if not token:
+        raise NotFound()
+    link = url_for(".track", tracking=tracking, token=token, _external=False)
+    full_link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + link
+    return render_template("complaints/filed.html", tracking=tracking, link=link, full_link=full_link)
+
+
+# ---------------------------------------------------------------- the consumer's private link
+
+@bp.route("/<tracking>")
+def track(tracking: str):
+    token = request.args.get("token", "")
+    complaint = services.open_with_token(tracking, token)
+    actor = services.ConsumerActor(complaint.id)
+    return render_template("complaints/track.html", complaint=complaint, token=token,
+                           events=services.visible_events(complaint, actor),
+                           actions=rules.allowed_actions(complaint.state, rules.ActorRole.CONSUMER),
+                           form=forms.MessageForm(formdata=None, token=token, version=complaint.version),
+                           today=clock.today())
+
+
+@bp.route("/<tracking>/log")
+def public_log(tracking: str):
+    """The public resolution log of a closed complaint: roles, dates and public texts only."""
+    complaint, events = services.public_log(tracking)
+    return render_template("complaints/public_log.html", complaint=complaint, events=events)
+
+
+CONSUMER_ACTIONS = {"add_info", "consumer_accept", "dispute", "withdraw"}
+
+
+@bp.route("/<tracking>/<action>", methods=["POST"])
+def consumer_action(tracking: str, action: str):
+    if action not in CONSUMER_ACTIONS:
+        abort(404)
+    form = forms.MessageForm()
+    complaint = services.open_with_token(tracking, form.token.data or request.args.get("token", ""))
+    actor = services.ConsumerActor(complaint.id)
+    back = url_for(".track", tracking=tracking, token=form.token.data)
+    if not form.validate_on_submit():
+        flash(_("Please check what you entered."), "error")
+        return redirect(back)
+    files = forms.checked_files(form.attachments) if action == "add_info" else []
+    if files is None:
+        for message in form.attachments.errors:
+            flash(message, "error")
+        return redirect(back)
+    try:
+        if action == "add_info":
+            services.add_information(complaint, actor, text=form.text.data, files=files, expected_version=form.version.data)
+        elif action == "consumer_accept":
+            services.consumer_accepts(complaint, actor, comment=form.text.data or "", expected_version=form.version.data)
+        elif action == "dispute":
+            services.dispute_complaint(complaint, actor, comment=form.text.data, expected_version=form.version.data)
+        else:
+            services.withdraw_complaint(complaint, actor, comment=form.text.data or "", expected_version=form.version.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Done. Your complaint is now: %(state)s.", state=presenters.state_name(complaint.state)))
+    return redirect(back)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    item = db.session.get(ComplaintAttachment, attachment_id)
+    if item is None:
+        raise NotFound()
+    token = request.args.get("token")
+    if token:
+        complaint = services.open_with_token(item.complaint.tracking_number, token)
+        viewer = services.ConsumerActor(complaint.id)
+    elif current_user.is_authenticated:
+        complaint = services.get_for_user(item.complaint.tracking_number, current_user)
+        viewer = current_user
+    else:
+        raise NotFound()
+    if not services.can_see_attachment(complaint, item, viewer):
+        raise NotFound()
+    path = uploads.path_of(current_app.config["UPLOAD_DIR"], item.stored_name)
+    if not os.path.exists(path):
+        raise NotFound()
+    response = send_file(path, mimetype=item.content_type, download_name=item.original_name,
+                         as_attachment=item.content_type == "application/pdf", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- staff and company
+
+@bp.route("/queue")
+@role_required(*STAFF)
+def queue():
+    filters = services.QueueFilters.from_args(request.args)
+    pagination = services.moderation_queue(filters, _page())
+    return render_template("complaints/queue.html", pagination=pagination, filters=filters, today=clock.today(),
+                           states=list(rules.State))
+
+
+@bp.route("/mine")
+@role_required("company")
+def mine():
+    pagination = services.company_complaints(current_user, _page(), state=request.args.get("state", ""))
+    proposals = services.sanction_proposals(current_user)
+    return render_template("complaints/mine.html", pagination=pagination, today=clock.today(), proposals=proposals)
+
+
+@bp.route("/case/<tracking>")
+@role_required(*STAFF, "company")
+def case(tracking: str):
+    complaint = services.get_for_user(tracking, current_user)
+    role = services.actor_role(current_user) if not current_user.has_role("officer") else None
+    return render_template("complaints/case.html", complaint=complaint,
+                           events=services.visible_events(complaint, current_user),
+                           contact=services.contact_for(complaint, current_user),
+                           actions=rules.allowed_actions(complaint.state, role) if role else [],
+                           moderation=forms.ModerationForm(formdata=None, version=complaint.version,
+                                                           public_summary=complaint.public_summary),
+                           message=forms.MessageForm(formdata=None, version=complaint.version),
+                           today=clock.today())
+
+
+STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond"}
+
+
+@bp.route("/case/<tracking>/<action>", methods=["POST"])
+@role_required("admin", "moderator", "company")
+def case_action(tracking: str, action: str):
+    if action not in STAFF_ACTIONS:
+        abort(404)
+    complaint = services.get_for_user(tracking, current_user)
+    back = url_for(".case", tracking=tracking)
+    proposal = None
+    try:
+        if action == "respond":
+            form = forms.MessageForm()
+            if not form.validate_on_submit():
+                raise ValidationError(_("Please check what you entered."))
+            files = forms.checked_files(form.attachments)
+            if files is None:
+                raise ValidationError(" ".join(str(m) for m in form.attachments.errors))
+            services.respond_to_complaint(complaint, current_user, text=form.text.data, proposal=form.proposal.data or "",
+                                          files=files, expected_version=form.version.data)
+        else:
+            form = forms.ModerationForm()
+            if not form.validate_on_submit():
+                raise ValidationError(_("Please check what you entered."))
+            kwargs = {"expected_version": form.version.data}
+            if action == "accept":
+                services.accept_complaint(complaint, current_user, note=form.note.data or "",
+                                          public_summary=form.public_summary.data or None, **kwargs)
+            elif action == "reject":
+                services.reject_complaint(complaint, current_user, reason=form.reason.data, note=form.note.data or "", **kwargs)
+            elif action == "request_info":
+                services.request_information(complaint, current_user, text=form.note.data, **kwargs)
+            elif action == "mediate":
+                services.start_mediation(complaint, current_user, note=form.note.data or "", **kwargs)
+            elif action == "redact":
+                services.redact_complaint(complaint, current_user, public_summary=form.public_summary.data, **kwargs)
+            else:
+                proposal = services.close_complaint(complaint, current_user, outcome=form.outcome.data,
+                                                    severity=form.severity.data or None,
+                                                    public_summary=form.public_summary.data, note=form.note.data or "",
+                                                    **kwargs)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message or _("Please check what you entered."), "error")
+        for message in error.fields.values():
+            flash(message, "error")
+        return redirect(back), 303
+    db.session.commit()
+    flash(_("Done. The complaint is now: %(state)s.", state=presenters.state_name(complaint.state)))
+    if proposal is not None:
+        flash(_("The published rules call for a sanction; proposal #%(id)s awaits an officer.", id=proposal.id))
+    return redirect(back), 303
+
+
+# ---------------------------------------------------------------- published rules and sanctions
+
+@bp.route("/rules")
+def sanction_rules():
+    first, last = calendar.known_years()
+    return render_template("complaints/rules.html", policy=sanction_policy(), deadlines=deadline_policy(),
+                           calendar_years=(first, last))
+
+
+@bp.route("/sanctions")
+@role_required(*STAFF, "company")
+def sanctions():
+    return render_template("complaints/sanctions.html", proposals=services.sanction_proposals(current_user))
+
+
+@bp.route("/sanctions/<int:proposal_id>")
+@role_required(*STAFF, "company")
+def sanction(proposal_id: int):
+    proposal = services.get_proposal(proposal_id, current_user)
+    return render_template("complaints/sanction.html", proposal=proposal,
+                           form=forms.SanctionForm(formdata=None, version=proposal.version),
+                           can_decide=services.can_decide_now(proposal), today=clock.today())
+
+
+SANCTION_ACTIONS = {"respond", "decide", "appeal", "decide_appeal"}
+
+
+@bp.route("/sanctions/<int:proposal_id>/<action>", methods=["POST"])
+@role_required("admin", "officer", "company")
+def sanction_action(proposal_id: int, action: str):
+    if action not in SANCTION_ACTIONS:
+        abort(404)
+    proposal = services.get_proposal(proposal_id, current_user)
+    form = forms.SanctionForm()
+    back = url_for(".sanction", proposal_id=proposal_id)
+    try:
+        if not form.validate_on_submit():
+            raise ValidationError(_("Please write the reason or statement."))
+        if action == "respond":
+            services.respond_to_sanction(proposal, current_user, text=form.text.data)
+        elif action == "appeal":
+            services.appeal_sanction(proposal, current_user, text=form.text.data)
+        elif form.decision.data not in ("confirm", "reject"):
+            raise ValidationError(_("Choose confirm or reject."))
+        elif action == "decide":
+            services.decide_sanction(proposal, current_user, confirm=form.decision.data == "confirm",
+                                     reason=form.text.data, expected_version=form.version.data)
+        else:
+            services.decide_appeal(proposal, current_user, uphold=form.decision.data == "confirm",
+                                   reason=form.text.data, expected_version=form.version.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back), 303
+    db.session.commit()
+    flash(_("Saved. The proposal is now: %(state)s.", state=presenters.sanction_state_name(proposal.state)))
+    return redirect(back), 303

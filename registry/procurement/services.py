@@ -18,6 +18,7 @@ from registry.certificates import history
 from registry.certificates.identifiers import normalise_uscc
 from registry.certificates.models import Certificate, Company
 from registry.certificates.services import CertificateFilters, filtered_query, get_certificate
+from registry.complaints import services as complaint_services
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
@@ -33,20 +34,21 @@ LEDGER_MAX_LIMIT = 500
 # ---------------------------------------------------------------- complaints (wired at merge)
 
 def open_complaint_counts(certificate_ids: list[int]) -> dict[int, int] | None:
-    """Open complaints per certificate id, or None while the complaints domain offers no statistics.
+    """Open complaints per certificate id: the one place procurement asks the complaints domain.
 
-    The one place procurement asks the complaints domain: bulk results, exports and the API show
-    "not available" (null) for as long as this returns None.
+    Bulk results, exports and the API show "not available" (null) wherever this returns None.
     """
-    return None
+    counts = complaint_services.open_complaint_counts(certificate_ids)
+    return {certificate_id: counts.get(certificate_id, 0) for certificate_id in certificate_ids}
 
 
 def complaint_statistics(certificate: Certificate) -> dict | None:
-    """Public complaint statistics for one certificate, or None while not available (see above)."""
-    counts = open_complaint_counts([certificate.id])
-    if counts is None:
-        return None
-    return {"open": counts.get(certificate.id, 0)}
+    """Public complaint statistics of one certificate: open now, and the last 12 months from the counters."""
+    stats = complaint_services.certificate_stats(certificate.id)
+    return {"open": complaint_services.open_complaint_count(certificate.id), "since": stats.since.isoformat(),
+            "received": stats.received, "accepted": stats.accepted,
+            "answered_on_time_pct": stats.answered_on_time_pct, "resolved_pct": stats.resolved_pct,
+            "upheld": stats.upheld, "unanswered": stats.unanswered}
 
 
 # ---------------------------------------------------------------- certificates as public data

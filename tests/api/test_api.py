@@ -66,7 +66,7 @@ def test_bulk_verify_answers_each_identifier_in_order(client, register):
     assert (suspended["status"], suspended["on"]["status"]) == ("suspended", "valid")
     assert "suspended" in suspended["flags"]
     assert "level_lowered_last_12_months" in body["results"][0]["flags"]
-    assert body["results"][0]["open_complaints"] is None
+    assert body["results"][0]["open_complaints"] == 0
     assert len(body["results"][1]["candidates"]) == 2
 
 
@@ -96,9 +96,12 @@ def test_bulk_verify_needs_json_and_no_csrf_token(client):
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid"
 
 
-def test_complaint_statistics_say_not_available_until_wired(client, register):
+def test_complaint_statistics_count_a_filed_complaint(client, register):
+    from tests.complaints.conftest import file_via_client
+    file_via_client(client, register.five_star)
     body = client.get(f"/api/v1/certificates/{register.five_star}/complaints").get_json()
-    assert body == {"number": register.five_star, "available": False, "statistics": None}
+    assert body["available"] is True
+    assert body["statistics"]["open"] == 1 and body["statistics"]["received"] == 1
 
 
 def test_ledger_entries_page_with_after_and_head(client, register):

@@ -64,9 +64,13 @@ def test_flags_show_lowered_level_suspension_and_coming_expiry(client, register)
     assert page.count("⚠ Suspended") == 1
 
 
-def test_open_complaints_column_says_not_available_until_wired(client, register):
+def test_open_complaints_column_counts_a_complaint_filed_through_the_form(client, register):
+    from tests.complaints.conftest import file_via_client
+    file_via_client(client, register.five_star)
+    response = client.post("/api/v1/verify", json={"identifiers": [register.five_star, register.suspended]})
+    assert [r["open_complaints"] for r in response.get_json()["results"]] == [1, 0]
     page = client.post("/verify/bulk?lang=en", data={"identifiers": register.five_star}).get_data(as_text=True)
-    assert "not available" in page
+    assert "not available" not in page
 
 
 def test_csv_upload_in_gb18030_with_header_row(client, register):

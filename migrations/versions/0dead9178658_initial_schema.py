@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 607abc74d308
+Revision ID: 0dead9178658
 Revises: 
-Create Date: 2026-11-24 23:11:32.130673
+Create Date: 2026-11-24 23:21:05.831459
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '607abc74d308'
+revision = '0dead9178658'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -132,6 +132,70 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_certificate_id'), ['certificate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_company_id'), ['company_id'], unique=False)
 
+    op.create_table('complaint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tracking_number', sa.String(length=20), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('purchase_date', sa.Date(), nullable=True),
+    sa.Column('order_number', sa.String(length=80), nullable=False),
+    sa.Column('desired_resolution', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('consumer_name', sa.String(length=60), nullable=False),
+    sa.Column('consumer_mobile', sa.String(length=20), nullable=False),
+    sa.Column('consumer_email', sa.String(length=254), nullable=False),
+    sa.Column('consented_at', sa.DateTime(), nullable=False),
+    sa.Column('public_summary', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=30), nullable=True),
+    sa.Column('severity', sa.String(length=10), nullable=True),
+    sa.Column('rejection_reason', sa.String(length=40), nullable=True),
+    sa.Column('filed_on', sa.Date(), nullable=False),
+    sa.Column('clock_started_on', sa.Date(), nullable=False),
+    sa.Column('accepted_on', sa.Date(), nullable=True),
+    sa.Column('response_due_on', sa.Date(), nullable=True),
+    sa.Column('first_response_on', sa.Date(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('due_estimated', sa.Boolean(), nullable=False),
+    sa.Column('unanswered', sa.Boolean(), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('closed_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_complaint_certificate_id_certificate')),
+    sa.ForeignKeyConstraint(['closed_by_id'], ['user_account.id'], name=op.f('fk_complaint_closed_by_id_user_account')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_complaint_company_id_company')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint')),
+    sa.UniqueConstraint('tracking_number', name=op.f('uq_complaint_tracking_number'))
+    )
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.create_index('ix_complaint_cert_closed', ['certificate_id', 'closed_on', 'id'], unique=False)
+        batch_op.create_index('ix_complaint_cert_state', ['certificate_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_due_on'), ['due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaint_state'), ['state'], unique=False)
+        batch_op.create_index('ix_complaint_state_due', ['state', 'due_on'], unique=False)
+
+    op.create_table('complaint_monthly_stat',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('answered_on_time', sa.Integer(), nullable=False),
+    sa.Column('answered_late', sa.Integer(), nullable=False),
+    sa.Column('unanswered', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('upheld', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_complaint_monthly_stat_certificate_id_certificate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_monthly_stat')),
+    sa.UniqueConstraint('certificate_id', 'month', name='uq_complaint_monthly_stat_cert_month')
+    )
     op.create_table('ledger_entry',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('certificate_id', sa.Integer(), nullable=True),
@@ -158,11 +222,100 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_entry_effective_on'), ['effective_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entry_kind'), ['kind'], unique=False)
 
+    op.create_table('sanction_proposal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('rule_id', sa.String(length=40), nullable=False),
+    sa.Column('policy_version', sa.String(length=20), nullable=False),
+    sa.Column('points', sa.Numeric(precision=8, scale=2), nullable=False),
+    sa.Column('complaint_ids', sa.JSON(), nullable=False),
+    sa.Column('tracking_numbers', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('proposed_on', sa.Date(), nullable=False),
+    sa.Column('respond_by', sa.Date(), nullable=False),
+    sa.Column('proposed_by_id', sa.Integer(), nullable=True),
+    sa.Column('company_response', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=False),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('level_before', sa.String(length=20), nullable=True),
+    sa.Column('level_after', sa.String(length=20), nullable=True),
+    sa.Column('appeal_text', sa.Text(), nullable=False),
+    sa.Column('appeal_decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('appeal_reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['appeal_decided_by_id'], ['user_account.id'], name=op.f('fk_sanction_proposal_appeal_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_sanction_proposal_certificate_id_certificate')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_sanction_proposal_company_id_company')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_sanction_proposal_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['proposed_by_id'], ['user_account.id'], name=op.f('fk_sanction_proposal_proposed_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sanction_proposal'))
+    )
+    with op.batch_alter_table('sanction_proposal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sanction_proposal_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sanction_proposal_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sanction_proposal_state'), ['state'], unique=False)
+
+    op.create_table('complaint_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('on', sa.Date(), nullable=False),
+    sa.Column('actor_role', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('state_after', sa.String(length=20), nullable=False),
+    sa.Column('public_text', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('staff_only', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_complaint_event_actor_id_user_account')),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_complaint_event_complaint_id_complaint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_event'))
+    )
+    with op.batch_alter_table('complaint_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_event_complaint_id'), ['complaint_id'], unique=False)
+
+    op.create_table('complaint_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('uploaded_by_role', sa.String(length=20), nullable=False),
+    sa.Column('original_name', sa.String(length=200), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_complaint_attachment_complaint_id_complaint')),
+    sa.ForeignKeyConstraint(['event_id'], ['complaint_event.id'], name=op.f('fk_complaint_attachment_event_id_complaint_event')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_attachment')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_complaint_attachment_stored_name'))
+    )
+    with op.batch_alter_table('complaint_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_attachment_complaint_id'), ['complaint_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('complaint_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_attachment_complaint_id'))
+
+    op.drop_table('complaint_attachment')
+    with op.batch_alter_table('complaint_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_event_complaint_id'))
+
+    op.drop_table('complaint_event')
+    with op.batch_alter_table('sanction_proposal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sanction_proposal_state'))
+        batch_op.drop_index(batch_op.f('ix_sanction_proposal_company_id'))
+        batch_op.drop_index(batch_op.f('ix_sanction_proposal_certificate_id'))
+
+    op.drop_table('sanction_proposal')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entry_kind'))
         batch_op.drop_index(batch_op.f('ix_ledger_entry_effective_on'))
@@ -170,6 +323,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_entry_certificate_id'))
 
     op.drop_table('ledger_entry')
+    op.drop_table('complaint_monthly_stat')
+    with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.drop_index('ix_complaint_state_due')
+        batch_op.drop_index(batch_op.f('ix_complaint_state'))
+        batch_op.drop_index(batch_op.f('ix_complaint_due_on'))
+        batch_op.drop_index(batch_op.f('ix_complaint_company_id'))
+        batch_op.drop_index(batch_op.f('ix_complaint_certificate_id'))
+        batch_op.drop_index('ix_complaint_cert_state')
+        batch_op.drop_index('ix_complaint_cert_closed')
+
+    op.drop_table('complaint')
     with op.batch_alter_table('audit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_company_id'))
         batch_op.drop_index(batch_op.f('ix_audit_certificate_id'))

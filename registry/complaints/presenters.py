@@ -1,0 +1,80 @@
+"""Words for complaint states, outcomes, categories and sanction steps, in the user's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATE_NAMES = {
+    "submitted": _l("Received, awaiting review"), "awaiting_info": _l("More information requested"),
+    "accepted": _l("Forwarded to the company"), "rejected": _l("Not accepted"),
+    "responded": _l("Company answered"), "disputed": _l("Disputed by the consumer"),
+    "mediation": _l("In mediation"), "closed": _l("Closed"),
+}
+OUTCOME_NAMES = {
+    "resolved_by_company": _l("resolved by the company"), "upheld": _l("upheld"),
+    "partially_upheld": _l("partially upheld"), "not_upheld": _l("not upheld"), "withdrawn": _l("withdrawn by the consumer"),
+}
+CATEGORY_NAMES = {
+    "delivery": _l("Delivery"), "installation": _l("Installation and setup"), "repair": _l("Repair"),
+    "warranty_returns": _l("Warranty, returns and exchanges"), "product_information": _l("Product information"),
+    "complaint_handling": _l("Complaint handling"), "service_attitude": _l("Service attitude"),
+    "recycling": _l("Recycling of old products"), "other": _l("Other"),
+}
+RESOLUTION_NAMES = {
+    "refund": _l("Refund"), "exchange": _l("Exchange"), "repair": _l("Repair"), "compensation": _l("Compensation"),
+    "apology": _l("Apology"), "other": _l("Other"),
+}
+REJECTION_REASON_NAMES = {
+    "out_of_scope": _l("outside the certificate's scope"), "duplicate": _l("a duplicate of another complaint"),
+    "insufficient_information": _l("not enough information"), "abusive": _l("abusive content"),
+    "not_after_sales": _l("not about after-sales service"), "older_than_3_years": _l("older than 3 years"),
+}
+SEVERITY_NAMES = {"minor": _l("Minor"), "major": _l("Major"), "critical": _l("Critical (safety or fraud)")}
+ROLE_NAMES = {"consumer": _l("Consumer"), "company": _l("Company"), "moderator": _l("Certification body"),
+              "system": _l("Registry (automatic)")}
+SANCTION_ACTION_NAMES = {"special_audit": _l("special audit required"), "lower_level": _l("level lowered by one"),
+                         "suspend": _l("suspension")}
+SANCTION_STATE_NAMES = {
+    "proposed": _l("Proposed, awaiting decision"), "confirmed": _l("Confirmed and applied"), "rejected": _l("Rejected"),
+    "superseded": _l("Replaced by a heavier proposal"), "appealed": _l("Appealed"),
+    "appeal_upheld": _l("Appeal upheld, sanction reversed"), "appeal_dismissed": _l("Appeal dismissed"),
+}
+
+
+def _name(table: dict, key: str | None) -> str:
+    return str(table[key]) if key in table else (key or "—")
+
+
+def state_name(state: str) -> str:
+    return _name(STATE_NAMES, state)
+
+
+def outcome_name(outcome: str | None) -> str:
+    return _name(OUTCOME_NAMES, outcome)
+
+
+def category_name(category: str) -> str:
+    return _name(CATEGORY_NAMES, category)
+
+
+def resolution_name(resolution: str) -> str:
+    return _name(RESOLUTION_NAMES, resolution)
+
+
+def rejection_reason_name(reason: str | None) -> str:
+    return _name(REJECTION_REASON_NAMES, reason)
+
+
+def severity_name(severity: str | None) -> str:
+    return _name(SEVERITY_NAMES, severity)
+
+
+def role_name(role: str) -> str:
+    return _name(ROLE_NAMES, role)
+
+
+def sanction_action_name(action: str) -> str:
+    return _name(SANCTION_ACTION_NAMES, action)
+
+
+def sanction_state_name(state: str) -> str:
+    return _name(SANCTION_STATE_NAMES, state)

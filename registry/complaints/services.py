@@ -1,0 +1,1056 @@
+"""Complaint use cases: filing, every step of the lifecycle, overdue marking, statistics and sanctions.
+
+Services never commit; they check permissions themselves (a hidden button is not security) and raise only
+registry.errors exceptions. Every transition writes a ComplaintEvent and bumps the monthly counters in
+the same transaction; outcomes and sanctions go to the ledger through certificates.lifecycle.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry import clock
+from registry.certificates import lifecycle
+from registry.certificates.models import Certificate
+from registry.complaints import calendar, messages, rules, uploads
+from registry.complaints.models import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    ComplaintMonthlyStat,
+    SanctionProposal,
+)
+from registry.complaints.policy import deadline_policy, sanction_policy
+from registry.complaints.rules import Action, ActorRole, Outcome, State
+from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from registry.extensions import db
+
+STAFF_ROLES = ("admin", "moderator", "officer")
+MODERATING_ROLES = ("admin", "moderator")
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+# ---------------------------------------------------------------- actors
+
+@dataclass(frozen=True)
+class ConsumerActor:
+    """The person holding a complaint's private link; proven by the token, never by an account."""
+    complaint_id: int
+    role: str = "consumer"
+    id: None = None
+
+    def has_role(self, *roles) -> bool:
+        return "consumer" in {str(r) for r in roles}
+
+
+def actor_role(actor) -> ActorRole:
+    """How the state machine sees an actor (admins moderate; officers only read complaints)."""
+    if isinstance(actor, ConsumerActor):
+        return ActorRole.CONSUMER
+    if actor is not None and actor.has_role(*MODERATING_ROLES):
+        return ActorRole.MODERATOR
+    if actor is not None and actor.has_role("company"):
+        return ActorRole.COMPANY
+    if actor is lifecycle.SYSTEM:
+        return ActorRole.SYSTEM
+    raise PermissionDenied(_("You may not act on complaints."))
+
+
+# ---------------------------------------------------------------- helpers
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_tracking_number(today: dt.date) -> str:
+    while True:
+        code = "".join(secrets.choice(TRACKING_ALPHABET) for _i in range(6))
+        number = f"TS{today:%y%m%d}-{code}"
+        if db.session.scalar(select(Complaint.id).where(Complaint.tracking_number == number)) is None:
+            return number
+
+
+def _bump(certificate_id: int, day: dt.date, **counts: int) -> None:
+    """Add to the certificate's counters for `day`'s month: an atomic upsert, so concurrent events add up."""
+    month = rules.month_start(day)
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(ComplaintMonthlyStat).values(certificate_id=certificate_id, month=month)
+                       .on_conflict_do_nothing(index_elements=["certificate_id", "month"]))
+    table = ComplaintMonthlyStat.__table__
+    db.session.execute(update(table).where(table.c.certificate_id == certificate_id, table.c.month == month)
+                       .values({name: table.c[name] + n for name, n in counts.items()}))
+
+
+def _set_due(complaint: Complaint) -> None:
+    """Recompute the current stage's deadline in PRC working days."""
+    due = rules.due_on(complaint.state, clock_started_on=complaint.clock_started_on,
+                       accepted_on=complaint.accepted_on, policy=deadline_policy(), is_workday=calendar.is_workday)
+    complaint.due_on = due
+    complaint.due_estimated = bool(due and (calendar.is_estimated(due) or calendar.is_estimated(
+        complaint.clock_started_on)))
+
+
+def _event(complaint: Complaint, action: str, actor, *, public_text: str = "", body: str = "",
+           staff_only: bool = False, today: dt.date | None = None) -> ComplaintEvent:
+    role = "system" if actor is lifecycle.SYSTEM else actor_role(actor).value
+    event = ComplaintEvent(complaint=complaint, on=today or clock.today(), actor_role=role,
+                           actor_id=getattr(actor, "id", None) if role in ("moderator", "company") else None,
+                           action=action, state_after=complaint.state, public_text=public_text, body=body,
+                           staff_only=staff_only)
+    db.session.add(event)
+    return event
+
+
+def _flush_or_conflict() -> None:
+    """Flush; a concurrent change to the same row (version mismatch) becomes a clear refusal."""
+    try:
+        db.session.flush()
+    except (StaleDataError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not _is_lock_conflict(error):
+            raise
+        db.session.rollback()
+        raise InvalidTransition(_("Someone else acted on this at the same moment. Reload the page to see the current state.")) from None
+
+
+def _is_lock_conflict(error: OperationalError) -> bool:
+    # SQLite refuses a write from a transaction whose snapshot another writer has just changed.
+    text = str(error.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != obj.version:
+        raise InvalidTransition(_("Someone else acted on this complaint meanwhile. Reload the page to see the current state."))
+
+
+def _transition(complaint: Complaint, action: Action, actor, expected_version: int | None = None) -> State:
+    _check_version(complaint, expected_version)
+    try:
+        new_state = rules.next_state(complaint.state, action, actor_role(actor))
+    except rules.IllegalComplaintTransition as error:
+        if error.wrong_role:
+            raise PermissionDenied(_("You may not take this action on this complaint.")) from error
+        raise InvalidTransition(_("This complaint is %(state)s; that action is not possible now.",
+                                  state=state_word(complaint.state))) from error
+    return new_state
+
+
+def _move(complaint: Complaint, action: Action, actor, expected_version: int | None = None) -> None:
+    """Apply a transition and write the row at once: the version check on this first write decides
+    which of two simultaneous actors wins, before anything else (counters, ledger) is touched."""
+    complaint.state = _transition(complaint, action, actor, expected_version).value
+    _flush_or_conflict()
+
+
+def _require_text(text: str | None, field_name: str = "text", minimum: int = 2) -> str:
+    cleaned = (text or "").strip()
+    if len(cleaned) < minimum:
+        raise ValidationError(_("Please write a few words."), fields={field_name: _("This field is required.")})
+    return cleaned
+
+
+def _attach(complaint: Complaint, files: list[uploads.CheckedFile], role: str, event: ComplaintEvent | None) -> None:
+    if not files:
+        return
+    limit = int(current_app.config["COMPLAINT_MAX_ATTACHMENTS"])
+    if len(complaint.attachments) + len(files) > limit * 2:
+        raise ValidationError(_("This complaint already has the most attachments allowed."),
+                              fields={"attachments": _("No more files can be added.")})
+    db.session.flush()
+    for checked in files:
+        stored = uploads.store(current_app.config["UPLOAD_DIR"], complaint.id, checked)
+        db.session.add(ComplaintAttachment(complaint=complaint, event_id=event.id if event is not None else None,
+                                           uploaded_by_role=role, original_name=checked.original_name,
+                                           stored_name=stored, content_type=checked.content_type,
+                                           size=len(checked.data), sha256=checked.sha256))
+
+
+def state_word(state: str) -> str:
+    from registry.complaints.presenters import state_name
+    return state_name(state)
+
+
+def _notify_consumer(complaint: Complaint, subject: str, body: str) -> None:
+    messages.queue(db.session, "sms", complaint.consumer_mobile, subject, body)
+    if complaint.consumer_email:
+        messages.queue(db.session, "email", complaint.consumer_email, subject, body)
+
+
+def _notify_company(company_id: int, subject: str, body: str) -> None:
+    from registry.accounts.models import User
+    for email in db.session.scalars(select(User.email).where(User.company_id == company_id, User.role == "company",
+                                                             User.active.is_(True))):
+        messages.queue(db.session, "email", email, subject, body)
+
+
+def _tracking_link(complaint: Complaint, token: str | None = None) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/complaints/{complaint.tracking_number}"
+    return f"{link}?token={token}" if token else link
+
+
+# ---------------------------------------------------------------- filing
+
+@dataclass
+class FilingData:
+    certificate_number: str
+    category: str
+    description: str
+    purchase_date: dt.date | None
+    order_number: str
+    desired_resolution: str
+    amount: Decimal | None
+    name: str
+    mobile: str            # already validated and normalised to E.164 by the form
+    email: str
+    consent: bool
+    files: list[uploads.CheckedFile] = field(default_factory=list)
+
+
+def find_certificate(number: str) -> Certificate:
+    """The certificate a complaint is about, by its exact number (case-insensitive).
+
+    Raises:
+        NotFound
+    """
+    text = (number or "").strip().upper()
+    certificate = db.session.scalar(select(Certificate).where(func.upper(Certificate.number) == text)) if text else None
+    if certificate is None:
+        raise NotFound(_("No certificate has this number."))
+    return certificate
+
+
+def file_complaint(data: FilingData) -> tuple[Complaint, str]:
+    """Record a new complaint and return it with the secret token of its private link (shown once).
+
+    Raises:
+        NotFound, ValidationError
+    """
+    certificate = find_certificate(data.certificate_number)
+    if not data.consent:
+        raise ValidationError(_("Please confirm that you have read who will see what."),
+                              fields={"consent": _("Required.")})
+    if data.category not in current_app.config["COMPLAINT_CATEGORIES"]:
+        raise ValidationError(_("Choose a category."), fields={"category": _("Choose a category.")})
+    if data.desired_resolution not in rules.RESOLUTIONS:
+        raise ValidationError(_("Choose what you would like."), fields={"desired_resolution": _("Required.")})
+    if len(data.files) > int(current_app.config["COMPLAINT_MAX_ATTACHMENTS"]):
+        raise ValidationError(_("At most %(n)s files.", n=current_app.config["COMPLAINT_MAX_ATTACHMENTS"]),
+                              fields={"attachments": _("Too many files.")})
+    today = clock.today()
+    if data.purchase_date and data.purchase_date > today:
+        raise ValidationError(_("The purchase date cannot be in the future."),
+                              fields={"purchase_date": _("The purchase date cannot be in the future.")})
+    token = secrets.token_urlsafe(24)
+    description = _require_text(data.description, "description", 10)
+    complaint = Complaint(
+        tracking_number=_new_tracking_number(today), token_hash=hash_token(token), certificate=certificate,
+        company_id=certificate.company_id, category=data.category, description=description,
+        purchase_date=data.purchase_date, order_number=data.order_number.strip(),
+        desired_resolution=data.desired_resolution, amount=data.amount, consumer_name=data.name.strip(),
+        consumer_mobile=data.mobile, consumer_email=(data.email or "").strip(), consented_at=clock.utcnow(),
+        public_summary=rules.summary(rules.redact(description, names=[data.name], secrets=[data.order_number]), 280),
+        state=State.SUBMITTED.value, filed_on=today, clock_started_on=today,
+    )
+    db.session.add(complaint)
+    _set_due(complaint)
+    event = _event(complaint, "filed", ConsumerActor(0), today=today,
+                   public_text=_("Complaint received."), body=description)
+    _attach(complaint, data.files, "consumer", event)
+    _bump(certificate.id, today, received=1)
+    _notify_consumer(complaint, _("Complaint %(number)s received", number=complaint.tracking_number),
+                     _("We received your complaint. Follow it here (keep this link private): %(link)s",
+                       link=_tracking_link(complaint, token)))
+    db.session.flush()
+    return complaint, token
+
+
+# ---------------------------------------------------------------- access
+
+def open_with_token(tracking_number: str, token: str | None) -> Complaint:
+    """The complaint whose private link this is. A wrong or missing token looks exactly like no complaint.
+
+    Raises:
+        NotFound
+    """
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
+    if complaint is None or not token or not hmac.compare_digest(complaint.token_hash, hash_token(token)):
+        raise NotFound(_("No complaint matches this link. Check that you copied the whole link."))
+    return complaint
+
+
+def get_for_user(tracking_number: str, user) -> Complaint:
+    """A complaint as a signed-in user may see it: staff any; a company only its own, once forwarded.
+
+    Raises:
+        NotFound (also for another company's complaint: its existence is not revealed), PermissionDenied
+    """
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDenied()
+    if user.has_role(*STAFF_ROLES):
+        if complaint is None:
+            raise NotFound()
+        return complaint
+    if user.has_role("company"):
+        if complaint is None or complaint.company_id != user.company_id or complaint.accepted_on is None:
+            raise NotFound()
+        return complaint
+    raise PermissionDenied()
+
+
+def can_see_attachment(complaint: Complaint, attachment: ComplaintAttachment, viewer) -> bool:
+    """Consumer (by token) and staff see every file; the company sees them once the complaint is forwarded."""
+    if attachment.complaint_id != complaint.id:
+        return False
+    if isinstance(viewer, ConsumerActor):
+        return viewer.complaint_id == complaint.id
+    if viewer.has_role(*STAFF_ROLES):
+        return True
+    return viewer.has_role("company") and viewer.company_id == complaint.company_id and complaint.accepted_on is not None
+
+
+def visible_events(complaint: Complaint, viewer) -> list[ComplaintEvent]:
+    """The log as the viewer may read it (staff notes only for staff)."""
+    staff = not isinstance(viewer, ConsumerActor) and viewer.has_role(*STAFF_ROLES)
+    return [e for e in complaint.events if staff or not e.staff_only]
+
+
+@dataclass(frozen=True)
+class ContactForCompany:
+    name: str
+    mobile: str
+    order_number: str
+    purchase_date: dt.date | None
+
+
+def contact_for(complaint: Complaint, viewer) -> ContactForCompany | None:
+    """What the company needs to reach the consumer and find the order; nothing before acceptance.
+
+    The e-mail address stays with the certification body (it is only used for our notices).
+    """
+    if isinstance(viewer, ConsumerActor) or complaint.accepted_on is None:
+        return None
+    if viewer.has_role(*STAFF_ROLES) or (viewer.has_role("company") and viewer.company_id == complaint.company_id):
+        return ContactForCompany(complaint.consumer_name, complaint.consumer_mobile, complaint.order_number,
+                                 complaint.purchase_date)
+    return None
+
+
+# ---------------------------------------------------------------- moderator actions
+
+def accept_complaint(complaint: Complaint, actor, *, note: str = "", public_summary: str | None = None,
+                     expected_version: int | None = None) -> Complaint:
+    """Accept and forward to the company, which now has COMPLAINT_RESPOND_WORKDAYS working days.
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    _move(complaint, Action.ACCEPT, actor, expected_version)
+    today = clock.today()
+    complaint.accepted_on = today
+    if public_summary is not None:
+        _apply_summary(complaint, public_summary)
+    _set_due(complaint)
+    complaint.response_due_on = complaint.due_on
+    _event(complaint, "accept", actor, today=today, body=note.strip(),
+           public_text=_("Accepted and forwarded to the company (answer due %(day)s).", day=complaint.due_on.isoformat()))
+    _bump(complaint.certificate_id, today, accepted=1)
+    _notify_consumer(complaint, _("Complaint %(number)s accepted", number=complaint.tracking_number),
+                     _("Your complaint was accepted and forwarded to the company. It must answer by %(day)s.",
+                       day=complaint.due_on.isoformat()))
+    _notify_company(complaint.company_id, _("New complaint %(number)s", number=complaint.tracking_number),
+                    _("A complaint about certificate %(cert)s was forwarded to you. Answer by %(day)s.",
+                      cert=complaint.certificate.number, day=complaint.due_on.isoformat()))
+    _flush_or_conflict()
+    return complaint
+
+
+def reject_complaint(complaint: Complaint, actor, *, reason: str, note: str = "",
+                     expected_version: int | None = None) -> Complaint:
+    """Reject with one of the published reasons; the consumer is told why.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    if reason not in rules.REJECTION_REASONS:
+        raise ValidationError(_("Choose a reason."), fields={"reason": _("Choose a reason.")})
+    _move(complaint, Action.REJECT, actor, expected_version)
+    complaint.rejection_reason = reason
+    complaint.due_on = None
+    from registry.complaints.presenters import rejection_reason_name
+    _event(complaint, "reject", actor, body=note.strip(),
+           public_text=_("Not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+    _notify_consumer(complaint, _("Complaint %(number)s not accepted", number=complaint.tracking_number),
+                     _("Your complaint was not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+    _flush_or_conflict()
+    return complaint
+
+
+def request_information(complaint: Complaint, actor, *, text: str, expected_version: int | None = None) -> Complaint:
+    """Ask the consumer for more; before acceptance this stops the 7-day clock until they answer.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    body = _require_text(text)
+    _move(complaint, Action.REQUEST_INFO, actor, expected_version)
+    if complaint.state == State.AWAITING_INFO:
+        complaint.due_on = None
+    _event(complaint, "request_info", actor, body=body, public_text=_("The certification body asked for more information."))
+    _notify_consumer(complaint, _("Complaint %(number)s: information requested", number=complaint.tracking_number),
+                     _("The certification body asks: %(text)s", text=body))
+    _flush_or_conflict()
+    return complaint
+
+
+def start_mediation(complaint: Complaint, actor, *, note: str = "", expected_version: int | None = None) -> Complaint:
+    """The body mediates a disputed complaint (ends within the mediation deadline from acceptance).
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    _move(complaint, Action.MEDIATE, actor, expected_version)
+    _set_due(complaint)
+    _event(complaint, "mediate", actor, body=note.strip(), public_text=_("Mediation by the certification body started."))
+    _notify_consumer(complaint, _("Complaint %(number)s: mediation", number=complaint.tracking_number),
+                     _("The certification body is now mediating your complaint."))
+    _notify_company(complaint.company_id, _("Complaint %(number)s: mediation", number=complaint.tracking_number),
+                    _("The certification body is now mediating this complaint."))
+    _flush_or_conflict()
+    return complaint
+
+
+def _apply_summary(complaint: Complaint, text: str) -> None:
+    complaint.public_summary = rules.summary(rules.redact(text, names=[complaint.consumer_name],
+                                                          secrets=[complaint.order_number]), 280)
+
+
+def redact_complaint(complaint: Complaint, actor, *, public_summary: str, expected_version: int | None = None) -> Complaint:
+    """Rewrite the public summary; automatic masking runs again on what the moderator wrote.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    text = _require_text(public_summary, "public_summary")
+    _transition(complaint, Action.REDACT, actor, expected_version)
+    _apply_summary(complaint, text)
+    _event(complaint, "redact", actor, staff_only=True, body=_("Public summary edited."))
+    _flush_or_conflict()
+    return complaint
+
+
+def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str | None, public_summary: str | None,
+                    note: str = "", expected_version: int | None = None) -> SanctionProposal | None:
+    """Close with an outcome; write it to the ledger; run the sanction rules (may create a proposal).
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    try:
+        outcome_value = rules.outcome_for(Action.CLOSE, outcome)
+    except ValueError:
+        raise ValidationError(_("Choose an outcome."), fields={"outcome": _("Choose an outcome.")}) from None
+    if outcome_value in (Outcome.UPHELD, Outcome.PARTIALLY_UPHELD):
+        if severity not in {s.value for s in rules.Severity}:
+            raise ValidationError(_("An upheld complaint needs a severity."), fields={"severity": _("Choose a severity.")})
+    else:
+        severity = None
+    _move(complaint, Action.CLOSE, actor, expected_version)
+    if public_summary is not None and public_summary.strip():
+        _apply_summary(complaint, public_summary)
+    complaint.severity = severity
+    _finish(complaint, outcome_value, actor, note=note)
+    complaint.closed_by_id = getattr(actor, "id", None)
+    _flush_or_conflict()
+    return evaluate_sanctions(complaint.certificate, proposed_by=actor)
+
+
+def _finish(complaint: Complaint, outcome: Outcome, actor, *, note: str = "") -> None:
+    """Common end of a complaint: outcome, counters, event, ledger entry, notices."""
+    from registry.complaints.presenters import category_name, outcome_name
+    today = clock.today()
+    # A complaint that ends while the company still owes its first answer counts as unanswered if late.
+    _settle_response_deadline(complaint, today)
+    complaint.outcome = outcome.value
+    complaint.closed_on = today
+    complaint.due_on = None
+    counts = {}
+    if outcome is not Outcome.WITHDRAWN:
+        counts["closed"] = 1
+    if outcome is Outcome.RESOLVED:
+        counts["resolved"] = 1
+    if outcome in (Outcome.UPHELD, Outcome.PARTIALLY_UPHELD):
+        counts["upheld"] = 1
+    if counts:
+        _bump(complaint.certificate_id, today, **counts)
+    public = _("Complaint %(number)s (%(category)s) closed: %(outcome)s.", number=complaint.tracking_number,
+               category=category_name(complaint.category), outcome=outcome_name(outcome.value))
+    _event(complaint, "close" if outcome is not Outcome.WITHDRAWN else "withdraw", actor, body=note.strip(),
+           public_text=public, today=today)
+    role = "system" if actor is lifecycle.SYSTEM else actor_role(actor).value
+    lifecycle.record_event(complaint.certificate, "complaint_outcome", actor_role=role, public_text=public,
+                           extra={"complaint": complaint.tracking_number, "outcome": outcome.value,
+                                  "category": complaint.category, "severity": complaint.severity,
+                                  "unanswered": complaint.unanswered})
+    _notify_consumer(complaint, _("Complaint %(number)s closed", number=complaint.tracking_number), public)
+    if complaint.accepted_on is not None:
+        _notify_company(complaint.company_id, _("Complaint %(number)s closed", number=complaint.tracking_number), public)
+
+
+def _settle_response_deadline(complaint: Complaint, today: dt.date) -> None:
+    """Mark "unanswered" once when the company's deadline passed without its first answer."""
+    if (complaint.accepted_on is not None and complaint.first_response_on is None and not complaint.unanswered
+            and rules.is_overdue(complaint.response_due_on, today)):
+        complaint.unanswered = True
+        _bump(complaint.certificate_id, complaint.response_due_on, unanswered=1)
+        db.session.add(ComplaintEvent(complaint=complaint, on=today, actor_role="system", action="unanswered",
+                                      state_after=complaint.state,
+                                      public_text=_("The company did not answer by %(day)s (marked unanswered).",
+                                                    day=complaint.response_due_on.isoformat())))
+
+
+# ---------------------------------------------------------------- company actions
+
+def respond_to_complaint(complaint: Complaint, actor, *, text: str, proposal: str = "",
+                         files: list[uploads.CheckedFile] | None = None,
+                         expected_version: int | None = None) -> Complaint:
+    """The company answers (and may propose a resolution and attach evidence).
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    if not actor.has_role("company") or actor.company_id != complaint.company_id:
+        raise PermissionDenied(_("Only the certified company may answer this complaint."))
+    body = _require_text(text)
+    today = clock.today()
+    _move(complaint, Action.RESPOND, actor, expected_version)
+    if complaint.first_response_on is None:
+        if rules.response_on_time(complaint.response_due_on, today):
+            _bump(complaint.certificate_id, today, answered_on_time=1)
+        else:
+            _settle_response_deadline(complaint, today)
+            _bump(complaint.certificate_id, today, answered_late=1)
+        complaint.first_response_on = today
+    if proposal.strip():
+        body = body + "\n\n" + _("Proposed resolution:") + " " + proposal.strip()
+    _set_due(complaint)
+    event = _event(complaint, "respond", actor, body=body, today=today, public_text=_("The company answered."))
+    _attach(complaint, files or [], "company", event)
+    _notify_consumer(complaint, _("Complaint %(number)s: the company answered", number=complaint.tracking_number),
+                     _("The company answered your complaint. Read it and accept or dispute it: %(link)s",
+                       link=_tracking_link(complaint)))
+    _flush_or_conflict()
+    return complaint
+
+
+# ---------------------------------------------------------------- consumer actions
+
+def add_information(complaint: Complaint, actor: ConsumerActor, *, text: str,
+                    files: list[uploads.CheckedFile] | None = None, expected_version: int | None = None) -> Complaint:
+    """The consumer adds information; if the body had asked for it, its 7-day clock starts again.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    _own(complaint, actor)
+    body = _require_text(text)
+    before = complaint.state
+    _move(complaint, Action.ADD_INFO, actor, expected_version)
+    if before == State.AWAITING_INFO:
+        complaint.clock_started_on = clock.today()
+        _set_due(complaint)
+    event = _event(complaint, "add_info", actor, body=body, public_text=_("The consumer added information."))
+    _attach(complaint, files or [], "consumer", event)
+    _flush_or_conflict()
+    return complaint
+
+
+def consumer_accepts(complaint: Complaint, actor: ConsumerActor, *, comment: str = "",
+                     expected_version: int | None = None) -> Complaint:
+    """The consumer accepts the company's answer: closed as resolved by the company.
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    _own(complaint, actor)
+    _move(complaint, Action.CONSUMER_ACCEPT, actor, expected_version)
+    _finish(complaint, Outcome.RESOLVED, actor, note=comment)
+    _flush_or_conflict()
+    return complaint
+
+
+def dispute_complaint(complaint: Complaint, actor: ConsumerActor, *, comment: str,
+                      expected_version: int | None = None) -> Complaint:
+    """The consumer disputes the company's answer; the body will mediate.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    _own(complaint, actor)
+    body = _require_text(comment, "text")
+    _move(complaint, Action.DISPUTE, actor, expected_version)
+    _set_due(complaint)
+    _event(complaint, "dispute", actor, body=body, public_text=_("The consumer disputed the company's answer."))
+    _notify_company(complaint.company_id, _("Complaint %(number)s disputed", number=complaint.tracking_number),
+                    _("The consumer disputed your answer; the certification body will mediate."))
+    _flush_or_conflict()
+    return complaint
+
+
+def withdraw_complaint(complaint: Complaint, actor: ConsumerActor, *, comment: str = "",
+                       expected_version: int | None = None) -> Complaint:
+    """The consumer withdraws; closed as withdrawn (no weight in the sanction rules).
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    _own(complaint, actor)
+    _move(complaint, Action.WITHDRAW, actor, expected_version)
+    _finish(complaint, Outcome.WITHDRAWN, actor, note=comment)
+    _flush_or_conflict()
+    return complaint
+
+
+def _own(complaint: Complaint, actor) -> None:
+    if not isinstance(actor, ConsumerActor) or actor.complaint_id != complaint.id:
+        raise PermissionDenied(_("Only the person who filed this complaint may do this."))
+
+
+# ---------------------------------------------------------------- lists
+
+@dataclass
+class QueueFilters:
+    state: str = ""
+    overdue: bool = False
+    certificate: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        state = args.get("state", "")
+        return cls(state=state if state in {s.value for s in State} else "",
+                   overdue=args.get("overdue") in ("1", "on", "true"),
+                   certificate=(args.get("certificate") or "").strip()[:40])
+
+
+def moderation_queue(filters: QueueFilters, page: int, per_page: int = 30):
+    """The moderators' list: open complaints first by deadline; filters by state, overdue and certificate."""
+    query = select(Complaint)
+    today = clock.today()
+    if filters.state:
+        query = query.where(Complaint.state == filters.state)
+    else:
+        query = query.where(Complaint.state.in_([s.value for s in rules.OPEN_STATES]))
+    if filters.overdue:
+        query = query.where(Complaint.due_on < today)
+    if filters.certificate:
+        query = query.join(Complaint.certificate).where(func.upper(Certificate.number) == filters.certificate.upper())
+    query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def company_complaints(user, page: int, per_page: int = 30, state: str = ""):
+    """A company's forwarded complaints, never another company's.
+
+    Raises:
+        PermissionDenied
+    """
+    if not user.has_role("company") or user.company_id is None:
+        raise PermissionDenied()
+    query = select(Complaint).where(Complaint.company_id == user.company_id, Complaint.accepted_on.is_not(None))
+    if state in {s.value for s in State}:
+        query = query.where(Complaint.state == state)
+    query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+# ---------------------------------------------------------------- overdue
+
+@dataclass
+class OverdueReport:
+    overdue: int = 0
+    newly_unanswered: int = 0
+    deadlines_recomputed: int = 0
+
+
+def mark_overdue(today: dt.date | None = None) -> OverdueReport:
+    """Daily: mark companies' missed deadlines "unanswered", count overdue items, refresh provisional deadlines.
+
+    Called by `flask complaints overdue` (and safe to run any number of times a day).
+    """
+    today = today or clock.today()
+    report = OverdueReport()
+    for complaint in db.session.scalars(select(Complaint).where(Complaint.due_estimated.is_(True),
+                                                                Complaint.state.in_([s.value for s in rules.OPEN_STATES]))):
+        before = complaint.due_on
+        _set_due(complaint)
+        if complaint.state == State.ACCEPTED:
+            complaint.response_due_on = complaint.due_on
+        report.deadlines_recomputed += int(before != complaint.due_on)
+    missed = db.session.scalars(select(Complaint).where(Complaint.accepted_on.is_not(None),
+                                                        Complaint.first_response_on.is_(None),
+                                                        Complaint.unanswered.is_(False),
+                                                        Complaint.response_due_on < today)).all()
+    for complaint in missed:
+        _settle_response_deadline(complaint, today)
+        report.newly_unanswered += 1
+        _notify_company(complaint.company_id, _("Complaint %(number)s unanswered", number=complaint.tracking_number),
+                        _("You did not answer by %(day)s; the complaint is marked unanswered on the public record.",
+                          day=complaint.response_due_on.isoformat()))
+    report.overdue = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.state.in_([s.value for s in rules.OPEN_STATES]), Complaint.due_on < today)) or 0
+    db.session.flush()
+    return report
+
+
+# ---------------------------------------------------------------- public statistics
+
+@dataclass(frozen=True)
+class PublicStats:
+    received: int
+    accepted: int
+    answered_on_time_pct: int | None
+    resolved_pct: int | None
+    upheld: int
+    unanswered: int
+    since: dt.date
+
+
+def certificate_stats(certificate_id: int, today: dt.date | None = None) -> PublicStats:
+    """Last 12 months (this month and the 11 before) from the monthly counters: at most 12 rows read."""
+    today = today or clock.today()
+    since = rules.months_back(today, 11)
+    t = ComplaintMonthlyStat
+    row = db.session.execute(
+        select(func.coalesce(func.sum(t.received), 0), func.coalesce(func.sum(t.accepted), 0),
+               func.coalesce(func.sum(t.answered_on_time), 0), func.coalesce(func.sum(t.unanswered), 0),
+               func.coalesce(func.sum(t.closed), 0), func.coalesce(func.sum(t.resolved), 0),
+               func.coalesce(func.sum(t.upheld), 0))
+        .where(t.certificate_id == certificate_id, t.month >= since)
+    ).one()
+    received, accepted, on_time, unanswered, closed, resolved, upheld = (int(v) for v in row)
+    return PublicStats(received=received, accepted=accepted,
+                       answered_on_time_pct=rules.percent(on_time, on_time + unanswered),
+                       resolved_pct=rules.percent(resolved, closed), upheld=upheld, unanswered=unanswered, since=since)
+
+
+@dataclass(frozen=True)
+class PublicSummary:
+    tracking_number: str
+    closed_on: dt.date
+    category: str
+    outcome: str
+    unanswered: bool
+    text: str
+
+
+def public_summaries(certificate_id: int, today: dt.date | None = None, limit: int = 10) -> list[PublicSummary]:
+    """The latest closed complaints of the last 12 months, masked (uses the (certificate, closed_on) index)."""
+    today = today or clock.today()
+    rows = db.session.execute(
+        select(Complaint.tracking_number, Complaint.closed_on, Complaint.category, Complaint.outcome,
+               Complaint.unanswered, Complaint.public_summary)
+        .where(Complaint.certificate_id == certificate_id, Complaint.closed_on >= rules.months_back(today, 11),
+               Complaint.state == State.CLOSED.value, Complaint.outcome != Outcome.WITHDRAWN.value)
+        .order_by(Complaint.closed_on.desc(), Complaint.id.desc()).limit(limit)
+    ).all()
+    return [PublicSummary(*row) for row in rows]
+
+
+def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent]]:
+    """A closed complaint as the public may see it: the masked summary and each step's public text.
+
+    Raises:
+        NotFound: no such complaint, or it is not closed (open and withdrawn complaints are not public).
+    """
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
+    if complaint is None or complaint.state != State.CLOSED or complaint.outcome == Outcome.WITHDRAWN:
+        raise NotFound()
+    summary = PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
+                            complaint.unanswered, complaint.public_summary)
+    return summary, [e for e in complaint.events if e.public_text and not e.staff_only]
+
+
+def purge_personal_data(today: dt.date | None = None) -> int:
+    """Erase the consumer's personal data from complaints closed more than COMPLAINT_RETENTION_YEARS ago.
+
+    Keeps what the statistics, the ledger and the public summary need (PIPL Art 19/47: no longer than
+    the purpose requires). Returns the number of complaints purged. Run by `flask complaints purge`.
+    """
+    from registry.certificates.rules import add_years
+    today = today or clock.today()
+    cutoff = add_years(today, -int(current_app.config["COMPLAINT_RETENTION_YEARS"]))
+    purged = 0
+    for complaint in db.session.scalars(select(Complaint).where(
+            Complaint.closed_on.is_not(None), Complaint.closed_on < cutoff, Complaint.consumer_name != "")):
+        complaint.consumer_name = ""
+        complaint.consumer_mobile = ""
+        complaint.consumer_email = ""
+        complaint.order_number = ""
+        complaint.description = complaint.public_summary
+        for event in complaint.events:
+            event.body = ""
+        for attachment in list(complaint.attachments):
+            path = uploads.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+            if os.path.exists(path):
+                os.remove(path)
+            db.session.delete(attachment)
+        purged += 1
+    db.session.flush()
+    return purged
+
+
+def open_complaint_count(certificate_id: int) -> int:
+    """Open complaints about a certificate (for procurement checks)."""
+    return open_complaint_counts([certificate_id]).get(certificate_id, 0)
+
+
+def open_complaint_counts(certificate_ids: list[int]) -> dict[int, int]:
+    """Open complaints per certificate, one grouped query for a whole bulk check (absent ids have none)."""
+    if not certificate_ids:
+        return {}
+    rows = db.session.execute(
+        select(Complaint.certificate_id, func.count()).where(
+            Complaint.certificate_id.in_(set(certificate_ids)),
+            Complaint.state.in_([s.value for s in rules.OPEN_STATES]))
+        .group_by(Complaint.certificate_id)).all()
+    return {certificate_id: count for certificate_id, count in rows}
+
+
+# ---------------------------------------------------------------- sanctions
+
+def _facts_for(certificate: Certificate, exclude: set[int]) -> list[rules.ComplaintFacts]:
+    policy = sanction_policy()
+    today = clock.today()
+    since = rules.same_day_months_before(today, policy.window_months)
+    rows = db.session.execute(
+        select(Complaint.id, Complaint.closed_on, Complaint.outcome, Complaint.severity, Complaint.unanswered)
+        .where(Complaint.certificate_id == certificate.id, Complaint.state == State.CLOSED.value,
+               Complaint.closed_on > since, Complaint.outcome.in_([Outcome.UPHELD.value, Outcome.PARTIALLY_UPHELD.value]))
+    ).all()
+    return [rules.ComplaintFacts(*row) for row in rows if row[0] not in exclude]
+
+
+def evaluate_sanctions(certificate: Certificate, proposed_by=None) -> SanctionProposal | None:
+    """Run the published rules for a certificate; create (or strengthen) a proposal if a threshold is crossed.
+
+    Complaints already counted in a confirmed sanction do not count again; an open proposal is replaced
+    only by a heavier one, so closing more complaints never stacks duplicate proposals.
+    """
+    policy = sanction_policy()
+    today = clock.today()
+    proposals = db.session.scalars(select(SanctionProposal).where(SanctionProposal.certificate_id == certificate.id)).all()
+    used = {cid for p in proposals if p.state in ("confirmed", "appealed", "appeal_dismissed") for cid in p.complaint_ids}
+    decision = rules.evaluate(policy, _facts_for(certificate, used), today)
+    if decision is None:
+        return None
+    action = decision.action
+    level_ids = [lvl.id for lvl in certificate.scheme.levels]
+    if action is rules.SanctionAction.LOWER_LEVEL and rules.lower_level_id(level_ids, certificate.level) is None:
+        action = rules.SanctionAction.SUSPEND  # nothing lower on the ladder: the next step is suspension
+    pending = [p for p in proposals if p.state == "proposed"]
+    if any(not rules.stronger(action, p.action) for p in pending):
+        return None
+    for p in pending:
+        p.state = "superseded"
+    numbers = list(db.session.scalars(select(Complaint.tracking_number).where(Complaint.id.in_(decision.complaint_ids))
+                                      .order_by(Complaint.id)))
+    immediate = decision.rule_id == "critical"
+    proposal = SanctionProposal(
+        certificate_id=certificate.id, company_id=certificate.company_id, action=action.value,
+        rule_id=decision.rule_id, policy_version=policy.version, points=decision.points,
+        complaint_ids=list(decision.complaint_ids), tracking_numbers=numbers, state="proposed", proposed_on=today,
+        respond_by=today if immediate else rules.add_workdays(today, int(current_app.config["SANCTION_RESPONSE_WORKDAYS"]),
+                                                               calendar.is_workday),
+        proposed_by_id=getattr(proposed_by, "id", None), level_before=certificate.level)
+    db.session.add(proposal)
+    db.session.flush()
+    from registry.complaints.presenters import sanction_action_name
+    _notify_company(certificate.company_id, _("Sanction proposed for certificate %(cert)s", cert=certificate.number),
+                    _("Under the published rules (%(rule)s), %(action)s is proposed after complaints %(complaints)s. "
+                      "You may respond until %(day)s.", rule=decision.rule_id, action=sanction_action_name(action.value),
+                      complaints=", ".join(numbers), day=proposal.respond_by.isoformat()))
+    return proposal
+
+
+def get_proposal(proposal_id: int, user) -> SanctionProposal:
+    """A proposal as the user may see it: staff any, a company only its own.
+
+    Raises:
+        NotFound, PermissionDenied
+    """
+    proposal = db.session.get(SanctionProposal, proposal_id)
+    if user.has_role(*STAFF_ROLES):
+        if proposal is None:
+            raise NotFound()
+        return proposal
+    if user.has_role("company"):
+        if proposal is None or proposal.company_id != user.company_id:
+            raise NotFound()
+        return proposal
+    raise PermissionDenied()
+
+
+def respond_to_sanction(proposal: SanctionProposal, user, *, text: str) -> SanctionProposal:
+    """The company states its case before an officer decides.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    if not user.has_role("company") or user.company_id != proposal.company_id:
+        raise PermissionDenied()
+    if proposal.state != "proposed":
+        raise InvalidTransition(_("This proposal has already been decided."))
+    proposal.company_response = _require_text(text)
+    _flush_or_conflict()
+    return proposal
+
+
+def can_decide_now(proposal: SanctionProposal, today: dt.date | None = None) -> bool:
+    """An officer decides once the company has answered or its time to answer has passed."""
+    today = today or clock.today()
+    return bool(proposal.company_response) or today > proposal.respond_by or proposal.rule_id == "critical"
+
+
+def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reason: str,
+                    expected_version: int | None = None) -> SanctionProposal:
+    """An officer other than the closing moderator confirms (the sanction applies now) or rejects it.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    lifecycle.require_deciding_role(officer)
+    reason = lifecycle.require_reason(reason)
+    _check_version(proposal, expected_version)
+    if proposal.state != "proposed":
+        raise InvalidTransition(_("This proposal has already been decided."))
+    if proposal.proposed_by_id is not None and getattr(officer, "id", None) == proposal.proposed_by_id:
+        raise PermissionDenied(_("The person who closed the complaint may not decide its sanction."))
+    if not can_decide_now(proposal):
+        raise InvalidTransition(_("The company may respond until %(day)s; decide after that or once it has answered.",
+                                  day=proposal.respond_by.isoformat()))
+    proposal.decided_by_id = getattr(officer, "id", None)
+    proposal.decision_reason = reason
+    proposal.decided_on = clock.today()
+    proposal.state = "confirmed" if confirm else "rejected"
+    _flush_or_conflict()   # the version bump here is what lets only one of two officers through
+    if confirm:
+        _apply_sanction(proposal, officer)
+    from registry.complaints.presenters import sanction_action_name
+    _notify_company(proposal.company_id, _("Sanction decision for certificate %(cert)s", cert=proposal.certificate.number),
+                    (_("Confirmed: %(action)s.", action=sanction_action_name(proposal.action)) if confirm
+                     else _("Rejected: no sanction.")) + " " + reason)
+    db.session.flush()
+    return proposal
+
+
+def _sanction_words(proposal: SanctionProposal) -> str:
+    return _("sanction rule %(rule)s (rules %(version)s), complaints %(complaints)s",
+             rule=proposal.rule_id, version=proposal.policy_version, complaints=", ".join(proposal.tracking_numbers))
+
+
+def _apply_sanction(proposal: SanctionProposal, officer) -> None:
+    certificate = proposal.certificate
+    words = _sanction_words(proposal)
+    extra = {"sanction_rule": proposal.rule_id, "policy_version": proposal.policy_version,
+             "complaints": proposal.tracking_numbers, "proposal": proposal.id}
+    if proposal.action == rules.SanctionAction.LOWER_LEVEL:
+        level_ids = [lvl.id for lvl in certificate.scheme.levels]
+        new_level = rules.lower_level_id(level_ids, certificate.level)
+        if new_level is None:
+            raise InvalidTransition(_("The certificate is already at its lowest level."))
+        proposal.level_before = certificate.level
+        proposal.level_after = new_level
+        lifecycle.change_level(certificate, new_level=new_level, actor=officer,
+                               reason=_("Level lowered by one under %(words)s.", words=words),
+                               public_text=_("Level lowered by one under %(words)s.", words=words), extra=extra)
+    elif proposal.action == rules.SanctionAction.SUSPEND:
+        from registry.certificates.rules import add_months, latest_suspension_end
+        today = clock.today()
+        until = min(add_months(today, sanction_policy().suspension_months),
+                    latest_suspension_end(today, current_app.config["MAX_SUSPENSION_MONTHS"]))
+        lifecycle.suspend_certificate(certificate, until=until, actor=officer,
+                                      reason=_("Suspended under %(words)s.", words=words))
+    else:
+        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=proposal.decision_reason,
+                               public_text=_("Special audit required under %(words)s.", words=words), extra=extra)
+
+
+def appeal_sanction(proposal: SanctionProposal, user, *, text: str) -> SanctionProposal:
+    """The company appeals a confirmed sanction, once.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    if not user.has_role("company") or user.company_id != proposal.company_id:
+        raise PermissionDenied()
+    if proposal.state != "confirmed" or proposal.appeal_text:
+        raise InvalidTransition(_("Only a confirmed sanction can be appealed, and only once."))
+    proposal.appeal_text = _require_text(text)
+    proposal.state = "appealed"
+    _flush_or_conflict()
+    return proposal
+
+
+def decide_appeal(proposal: SanctionProposal, officer, *, uphold: bool, reason: str,
+                  expected_version: int | None = None) -> SanctionProposal:
+    """An officer other than the one who confirmed the sanction decides the appeal; upheld reverses it.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    lifecycle.require_deciding_role(officer)
+    reason = lifecycle.require_reason(reason)
+    _check_version(proposal, expected_version)
+    if proposal.state != "appealed":
+        raise InvalidTransition(_("There is no pending appeal."))
+    if getattr(officer, "id", None) is not None and officer.id == proposal.decided_by_id:
+        raise PermissionDenied(_("The officer who confirmed the sanction may not decide its appeal."))
+    proposal.appeal_decided_by_id = getattr(officer, "id", None)
+    proposal.appeal_reason = reason
+    proposal.state = "appeal_upheld" if uphold else "appeal_dismissed"
+    _flush_or_conflict()
+    certificate = proposal.certificate
+    words = _sanction_words(proposal)
+    if uphold and proposal.action == rules.SanctionAction.LOWER_LEVEL and proposal.level_before:
+        lifecycle.change_level(certificate, new_level=proposal.level_before, actor=officer,
+                               reason=_("Appeal upheld: %(reason)s", reason=reason),
+                               public_text=_("Level restored on appeal (%(words)s).", words=words))
+    elif uphold and proposal.action == rules.SanctionAction.SUSPEND and certificate.status == "suspended":
+        lifecycle.restore_certificate(certificate, actor=officer, reason=_("Appeal upheld: %(reason)s", reason=reason))
+    else:
+        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason,
+                               public_text=(_("Sanction withdrawn on appeal (%(words)s).", words=words) if uphold
+                                            else _("Appeal dismissed (%(words)s).", words=words)))
+    db.session.flush()
+    return proposal
+
+
+def sanction_proposals(user, state: str = "") -> list[SanctionProposal]:
+    """Officers see all proposals; a company sees its own.
+
+    Raises:
+        PermissionDenied
+    """
+    query = select(SanctionProposal).order_by(SanctionProposal.id.desc()).limit(200)
+    if state:
+        query = query.where(SanctionProposal.state == state)
+    if user.has_role(*STAFF_ROLES):
+        return list(db.session.scalars(query))
+    if user.has_role("company"):
+        return list(db.session.scalars(query.where(SanctionProposal.company_id == user.company_id)))
+    raise PermissionDenied()
