@@ -1,2 +1,52 @@
-"""CLI commands of this domain (none yet)."""
-cli = None
+"""`flask accounts create|demo`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from registry.accounts import services
+from registry.errors import RegistryError
+from registry.extensions import db
+
+
+@click.group("accounts", help="Staff and company accounts.")
+def cli():
+    pass
+
+
+@cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "officer", "moderator", "company"]))
+@click.option("--company", "company_uscc", default=None, help="The company's USCC (company accounts only).")
+@with_appcontext
+def create_command(email, role, company_uscc):
+    """Create an account; the password is read from stdin (first line), never from the command line."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = services.create_account(email=email, role=role, password=password, company_uscc=company_uscc)
+    except RegistryError as error:
+        db.session.rollback()
+        detail = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+        raise click.ClickException(f"{error.message} {detail}".strip()) from None
+    db.session.commit()
+    click.echo(f"created {user.role} account {user.email}")
+
+
+@cli.command("demo")
+@with_appcontext
+def demo_command():
+    """Create (or reset) one demo account per role and print the logins."""
+    try:
+        logins = services.ensure_demo_accounts()
+    except RegistryError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo("Demo accounts (sign in at /login):")
+    for login in logins:
+        bound = f"  [{login.company}]" if login.company else ""
+        click.echo(f"  {login.role:<10} {login.email:<26} password: {login.password}{bound}")

@@ -11,14 +11,19 @@ from registry.ledger.chain import GENESIS_HASH, entry_hash
 from registry.ledger.models import LedgerEntry
 
 
-def _lock_head() -> None:
+def lock_head() -> None:
     """Serialise appenders so two transactions never chain onto the same head.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: a single writer at a time already; the
-    primary key on seq turns any remaining race into an error instead of a fork.
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. SQLite: a no-op write
+    takes the database's single write lock now, before the head is read, so a second writer waits for
+    the first to commit (busy timeout) instead of reading a stale head. Should anything still slip through,
+    the primary key on seq turns it into an error instead of a fork.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(272922)"))
+    elif dialect == "sqlite":
+        db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
 
 
 def head() -> LedgerEntry | None:
@@ -29,7 +34,7 @@ def append_entry(*, kind: str, actor_role: str, certificate=None, effective_on: 
                  status_after: str | None = None, level_after: str | None = None, public_text: str = "",
                  reason: str = "", data: dict | None = None) -> LedgerEntry:
     """Append one entry chained to the current head; flushed, committed by the caller's transaction."""
-    _lock_head()
+    lock_head()
     db.session.flush()
     last = head()
     fields = {
@@ -53,3 +58,36 @@ def append_entry(*, kind: str, actor_role: str, certificate=None, effective_on: 
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def entry_fields(entry: LedgerEntry) -> dict:
+    """The hashed fields of a stored entry, plus its stored hash."""
+    from registry.ledger.chain import HASHED_FIELDS
+    fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    fields["hash"] = entry.hash
+    return fields
+
+
+def iter_entries(after_seq: int = 0, limit: int | None = None, batch: int = 1000):
+    """Entries in seq order, read in keyset pages so a long chain never sits in memory at once."""
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = batch if remaining is None else min(batch, remaining)
+        rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.seq > after_seq)
+                                  .order_by(LedgerEntry.seq).limit(size)).all()
+        if not rows:
+            return
+        after_seq = rows[-1].seq
+        for row in rows:
+            yield row
+            db.session.expunge(row)  # keep the identity map small on long chains
+        if remaining is not None:
+            remaining -= len(rows)
+        if len(rows) < size:
+            return
+
+
+def verify_chain():
+    """Recompute the whole stored chain; see chain.verify_entries for what is checked."""
+    from registry.ledger.chain import verify_entries
+    return verify_entries(entry_fields(entry) for entry in iter_entries())
