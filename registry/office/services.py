@@ -54,7 +54,7 @@ def _public(make_text) -> str:
 
 def require_staff(actor) -> None:
     """Reading the back office: staff of the certification body only (never company accounts)."""
-    if actor is None or not getattr(actor, "is_authenticated", True) or not actor.has_role(*STAFF_ROLES):
+    if actor is None or not hasattr(actor, "has_role") or not actor.has_role(*STAFF_ROLES):
         raise PermissionDenied(_("Only staff of the certification body may use the back office."))
 
 
@@ -294,7 +294,7 @@ def _decimal(raw, name: str, errors: dict) -> Decimal | None:
     except InvalidOperation:
         errors[name] = _("Enter a number.")
         return None
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) > 1_000_000:
         errors[name] = _("Enter a number.")
         return None
     if value != value.quantize(Decimal("0.01")):
