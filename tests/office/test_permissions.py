@@ -1,4 +1,7 @@
-"""The permission matrix: every back-office URL for every role, and the same refusals in the services."""
+"""The permission matrix: every back-office URL for every role (services: test_permission_services.py).
+
+One app and one set of data per backend for the whole module: no request in the matrix changes anything
+(refused, or an empty form answered with 422), so sharing them keeps ~200 cases fast."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from registry.accounts.models import Role, User
-from registry.certificates import lifecycle
+from registry.accounts.models import Role
 from registry.certificates.models import Audit
-from registry.errors import PermissionDenied
 from registry.extensions import db
-from registry.office import services
+from tests.conftest import BACKENDS, make_app
 from tests.factories import make_certificate, make_company
 from tests.office.conftest import make_user, sign_in
 
@@ -27,8 +28,9 @@ WRITE_POSTS = ["/office/companies/new", "/office/companies/{company}/edit", "/of
 ROLES = ["anonymous", "company", "moderator", "officer", "admin"]
 
 
-@pytest.fixture
-def world(app):
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix(request, tmp_path_factory):
+    app = make_app(tmp_path_factory.mktemp("matrix"), request.param)
     with app.app_context():
         company = make_company()
         certificate = make_certificate(company)
@@ -37,7 +39,11 @@ def world(app):
         db.session.add(audit)
         users = {role.value: make_user(role.value, company=company if role is Role.COMPANY else None).id for role in Role}
         db.session.commit()
-        return {"number": certificate.number, "company": company.id, "audit": audit.id, "users": users}
+        world = {"number": certificate.number, "company": company.id, "audit": audit.id, "users": users}
+    yield app, world
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _client_as(app, world, role):
@@ -57,7 +63,8 @@ def _expected_write_page(role):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("template", READ_PAGES)
-def test_reading_the_back_office(app, world, role, template):
+def test_reading_the_back_office(matrix, role, template):
+    app, world = matrix
     response = _client_as(app, world, role).get(template.format(**world))
     assert response.status_code == _expected_read(role)
     if role == "anonymous":
@@ -66,14 +73,16 @@ def test_reading_the_back_office(app, world, role, template):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("template", WRITE_PAGES)
-def test_opening_a_form_that_changes_things(app, world, role, template):
+def test_opening_a_form_that_changes_things(matrix, role, template):
+    app, world = matrix
     response = _client_as(app, world, role).get(template.format(**world))
     assert response.status_code == _expected_write_page(role)
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("template", WRITE_POSTS)
-def test_posting_a_change(app, world, role, template):
+def test_posting_a_change(matrix, role, template):
+    app, world = matrix
     response = _client_as(app, world, role).post(template.format(**world), data={})
     if role == "anonymous":
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
@@ -84,32 +93,7 @@ def test_posting_a_change(app, world, role, template):
         assert response.status_code == 422
 
 
-def test_company_account_gets_403_even_on_an_unknown_office_url(app, world):
+def test_company_account_gets_403_even_on_an_unknown_office_url(matrix):
+    app, world = matrix
     client = _client_as(app, world, "company")
     assert client.get("/office/certificates/NOPE").status_code == 403
-
-
-def test_the_services_refuse_a_moderator_whatever_the_page_shows(app_ctx):
-    certificate = make_certificate()
-    moderator = User(email="m@x.test", password_hash="x", role="moderator")
-    audit = Audit(company=certificate.company, scheme_id="gbt27922-2011", kind="initial", audited_on=dt.date(2026, 5, 1),
-                  score=Decimal("85"), level="3", passed=True, formula_version="v1", special_deductions=0, bonus=0)
-    db.session.add(audit)
-    db.session.flush()
-    with pytest.raises(PermissionDenied):
-        services.issue_certificate(moderator, audit, scope="家电维修服务", service_sites=[], reason="颁证")
-    with pytest.raises(PermissionDenied):
-        lifecycle.suspend_certificate(certificate, reason="违规", until=dt.date(2026, 7, 1), actor=moderator)
-    with pytest.raises(PermissionDenied):
-        services.create_company(moderator, name="某公司", uscc=certificate.company.uscc, province="北京市",
-                                industry="家电", enterprise_type="production")
-    services.dashboard(moderator)  # reading is allowed
-
-
-def test_the_services_refuse_a_company_account_even_for_reading(app_ctx):
-    certificate = make_certificate()
-    company_user = User(email="c@x.test", password_hash="x", role="company", company=certificate.company)
-    with pytest.raises(PermissionDenied):
-        services.dashboard(company_user)
-    with pytest.raises(PermissionDenied):
-        services.get_certificate(company_user, certificate.number)
