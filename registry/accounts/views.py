@@ -42,7 +42,7 @@ def login():
             return redirect(services.safe_next(form.next.data, _landing_for(user)))
         # The same words whether the address is unknown, the account disabled or the password wrong.
         error = _("The e-mail address or the password is not right.")
-    status = 200 if request.method == "GET" or error is None else 401
+    status = 200 if request.method == "GET" else (401 if error else 422)
     return render_template("accounts/login.html", form=form, error=error), status
 
 
