@@ -581,6 +581,7 @@ def record_surveillance_audit(actor, certificate: Certificate, data: AuditInput,
 
     Raises: PermissionDenied, ValidationError, InvalidTransition.
     """
+    require_deciding_role(actor)
     _check_outstanding(outstanding, outstanding_reason)
     was = certificate.effective_status(clock.today())
     reason, today, scheme, result, audit = _record_scored_audit(
@@ -624,6 +625,7 @@ def record_special_audit(actor, certificate: Certificate, data: AuditInput, *, r
 
     Raises: PermissionDenied, ValidationError, InvalidTransition.
     """
+    require_deciding_role(actor)
     _check_outstanding(outstanding, outstanding_reason)
     reason, today, scheme, result, audit = _record_scored_audit(
         actor, certificate, AuditKind.SPECIAL, LifecycleAction.CHANGE_LEVEL, data, reason)
@@ -645,6 +647,7 @@ def record_recertification(actor, certificate: Certificate, data: AuditInput, *,
 
     Raises: PermissionDenied, ValidationError, InvalidTransition (expired, revoked, withdrawn, sanctioned).
     """
+    require_deciding_role(actor)
     _check_outstanding(outstanding, outstanding_reason)
     _refuse_when_sanctioned(certificate)
     reason, today, scheme, result, audit = _record_scored_audit(

@@ -250,7 +250,8 @@ def _render_certificate(certificate, status=200, failed=None, failed_form=None):
     return render_template("office/certificate.html", certificate=certificate, forms=_certificate_forms(
         certificate, failed, failed_form), failed=failed, history=history,
         status=certificate.effective_status(clock.today()),
-        overdue_suspension=services.suspended_for_overdue_surveillance(certificate),
+        overdue_suspension=services.suspended_for_overdue_surveillance(certificate) or (
+            certificate.status == "valid" and certificate.effective_status(clock.today()).value == "suspended"),
         latest_end=services.default_suspension_end()), status
 
 

@@ -227,3 +227,10 @@ def test_number_pattern_is_configurable(tmp_path):
     saved = _save_initial(client, company_id, SCORE_85)
     issued = client.post(saved.headers["Location"] + "/issue", data={"scope": "维修服务", "reason": "审核通过"})
     assert issued.headers["Location"].endswith("/SV-2026-0001")
+
+
+def test_the_score_sheet_speaks_english_when_asked(app, officer_client):
+    company_id = _company(app)
+    page = officer_client.get(f"/office/companies/{company_id}/audits/new",
+                              headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Compute score and level" in page and "Complaint handling" in page and "Excluded" in page
