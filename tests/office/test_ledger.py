@@ -160,3 +160,20 @@ def test_code_offers_no_update_or_delete_path_for_ledger_entries():
             assert occurrences == 1  # the no-op write that takes SQLite's lock (WHERE 0 = 1)
         else:
             assert occurrences == 0, forbidden
+
+
+def test_the_orm_refuses_to_change_or_delete_an_entry(app):
+    import pytest
+
+    from registry.ledger.models import LedgerIsAppendOnly
+    _three_entries(app)
+    with app.app_context():
+        entry = db.session.get(LedgerEntry, 1)
+        entry.reason = "改写"
+        with pytest.raises(LedgerIsAppendOnly):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.get(LedgerEntry, 2))
+        with pytest.raises(LedgerIsAppendOnly):
+            db.session.flush()
+        db.session.rollback()
