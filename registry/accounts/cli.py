@@ -50,3 +50,5 @@ def demo_command():
     for login in logins:
         bound = f"  [{login.company}]" if login.company else ""
         click.echo(f"  {login.role:<10} {login.email:<26} password: {login.password}{bound}")
+    if not any(login.role == "company" for login in logins):
+        click.echo("  (no company account: the register has no valid certificate yet; run again after the demo data)")
