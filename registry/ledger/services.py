@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from registry import clock
 from registry.extensions import db
@@ -26,6 +27,16 @@ def lock_head() -> None:
         db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
 
 
+_HEAD_KEY = "registry.ledger_head"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session, transaction):
+    """The remembered head is only good inside the transaction holding the lock (or a savepoint undone)."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEAD_KEY, None)
+
+
 def head() -> LedgerEntry | None:
     return db.session.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1))
 
@@ -34,11 +45,17 @@ def append_entry(*, kind: str, actor_role: str, certificate=None, effective_on: 
                  status_after: str | None = None, level_after: str | None = None, public_text: str = "",
                  reason: str = "", data: dict | None = None) -> LedgerEntry:
     """Append one entry chained to the current head; flushed, committed by the caller's transaction."""
-    lock_head()
-    db.session.flush()
-    last = head()
+    cached = db.session.info.get(_HEAD_KEY)
+    if cached is None:
+        lock_head()
+        db.session.flush()
+        last = head()
+        cached = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    elif certificate is not None and certificate.id is None:
+        db.session.flush()
+    last_seq, last_hash = cached
     fields = {
-        "seq": (last.seq + 1) if last else 1,
+        "seq": last_seq + 1,
         "certificate_number": certificate.number if certificate is not None else None,
         "kind": kind,
         "effective_on": effective_on or clock.today(),
@@ -51,12 +68,15 @@ def append_entry(*, kind: str, actor_role: str, certificate=None, effective_on: 
         "data": data or {},
         # Whole seconds, fixed before hashing, so the stored row and the hash agree on every database.
         "recorded_at": clock.utcnow().replace(microsecond=0),
-        "prev_hash": last.hash if last else GENESIS_HASH,
+        "prev_hash": last_hash,
     }
     entry = LedgerEntry(certificate_id=certificate.id if certificate is not None else None,
                         hash=entry_hash(fields), **fields)
     db.session.add(entry)
     db.session.flush()
+    # The lock is held until this transaction ends, so no one else can move the head meanwhile:
+    # the next append in the same transaction chains on without asking the database again.
+    db.session.info[_HEAD_KEY] = (entry.seq, entry.hash)
     return entry
 
 

@@ -177,3 +177,18 @@ def test_the_orm_refuses_to_change_or_delete_an_entry(app):
         with pytest.raises(LedgerIsAppendOnly):
             db.session.flush()
         db.session.rollback()
+
+
+def test_several_appends_in_one_transaction_chain_and_a_rollback_forgets_them(app):
+    with app.app_context():
+        append_entry(kind="notice", actor_role="admin", public_text="撤回的条目")
+        db.session.rollback()
+        first = append_entry(kind="notice", actor_role="admin", public_text="一")
+        second = append_entry(kind="notice", actor_role="admin", public_text="二")
+        db.session.commit()
+        third = append_entry(kind="notice", actor_role="admin", public_text="三")
+        db.session.commit()
+        assert (first.seq, second.seq, third.seq) == (1, 2, 3)
+        assert second.prev_hash == first.hash and third.prev_hash == second.hash
+        from registry.ledger.services import verify_chain
+        assert verify_chain()[2] is None
