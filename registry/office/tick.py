@@ -49,13 +49,17 @@ def _text(make):
 
 
 def run_tick(today: dt.date) -> TickSummary:
-    """Persist the date-driven transitions in effect on `today` (idempotent). The caller commits."""
+    """Persist the date-driven transitions in effect on `today` (idempotent). The caller commits.
+
+    Candidates are read in full before any is changed: updating rows under an open SQLite cursor that
+    orders or filters on the changed columns may skip or revisit rows.
+    """
     summary = TickSummary(today)
     live = Certificate.status.in_([CertificateStatus.VALID.value, CertificateStatus.SUSPENDED.value])
     already_expired = exists().where(LedgerEntry.certificate_id == Certificate.id, LedgerEntry.kind == "expired")
 
     for certificate in db.session.scalars(select(Certificate).where(live, Certificate.expires_on < today, ~already_expired)
-                                          .order_by(Certificate.expires_on, Certificate.id)):
+                                          .order_by(Certificate.expires_on, Certificate.id)).all():
         if certificate.effective_status(today) is not CertificateStatus.EXPIRED:
             continue
         append_entry(kind="expired", actor_role=SYSTEM.role, certificate=certificate,
@@ -70,7 +74,7 @@ def run_tick(today: dt.date) -> TickSummary:
             select(Certificate).where(Certificate.status == CertificateStatus.SUSPENDED.value,
                                       Certificate.suspended_until.is_not(None), Certificate.suspended_until < today,
                                       Certificate.expires_on >= today)
-            .order_by(Certificate.suspended_until, Certificate.id)):
+            .order_by(Certificate.suspended_until, Certificate.id)).all():
         if certificate.effective_status(today) is not CertificateStatus.REVOKED:
             continue
         ended = certificate.suspended_until
@@ -90,7 +94,7 @@ def run_tick(today: dt.date) -> TickSummary:
                                       Certificate.surveillance_due_on.is_not(None),
                                       Certificate.surveillance_due_on < today - grace,
                                       Certificate.expires_on >= today)
-            .order_by(Certificate.surveillance_due_on, Certificate.id)):
+            .order_by(Certificate.surveillance_due_on, Certificate.id)).all():
         if certificate.effective_status(today) is not CertificateStatus.SUSPENDED:
             continue
         due = certificate.surveillance_due
