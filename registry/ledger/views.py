@@ -30,7 +30,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None) -> int 
 def export():
     """The chain as JSON Lines, oldest first. Without `limit` the whole chain is streamed; with
     `after_seq` and `limit` one page, and a Link header to the next page when more may follow."""
-    after_seq = _int_arg("after_seq", 0, 0, None)
+    after_seq = _int_arg("after_seq", 0, 0, 2**31 - 1)
     limit = _int_arg("limit", None, 1, MAX_PAGE)
 
     def lines():

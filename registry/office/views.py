@@ -41,7 +41,7 @@ def office_helpers():
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), 10_000)  # a huge OFFSET would overflow on PostgreSQL
     except ValueError:
         return 1
 

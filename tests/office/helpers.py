@@ -18,6 +18,5 @@ def sheet_data(deficits: dict[str, str] | None = None, excluded: tuple[str, ...]
 
 
 SCORE_85 = {"customer_relations": "0", "complaint_handling": "10"}    # 100 - 12 - 3 = 85 → 三星
-SCORE_96 = {"complaint_handling": "9"}                                 # 96 → 五星
-SCORE_68 = {"customer_relations": "0", "complaint_handling": "0", "quality_guarantee": "7", "repair": "2"}  # 70-ish
+SCORE_96 = {"complaint_handling": "9"}  # 96 → 五星
 SCORE_FAIL = {"customer_relations": "0", "complaint_handling": "0", "repair": "0"}  # 68 → not passed

@@ -234,3 +234,9 @@ def test_the_score_sheet_speaks_english_when_asked(app, officer_client):
     page = officer_client.get(f"/office/companies/{company_id}/audits/new",
                               headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Compute score and level" in page and "Complaint handling" in page and "Excluded" in page
+
+
+def test_odd_page_numbers_in_office_lists_never_fail(app, officer_client):
+    for query in ("?page=abc", "?page=-1", "?page=99999999999999999999", "?q=%25_%5C"):
+        assert officer_client.get("/office/certificates" + query).status_code == 200
+        assert officer_client.get("/office/companies" + query).status_code == 200

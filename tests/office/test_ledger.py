@@ -62,7 +62,7 @@ def test_export_pages_with_after_seq_and_limit(app, client):
 
 
 def test_export_refuses_bad_paging_values_clearly(client):
-    for query in ("limit=abc", "limit=0", "limit=100000", "after_seq=-1"):
+    for query in ("limit=abc", "limit=0", "limit=100000", "after_seq=-1", "after_seq=99999999999999999999"):
         response = client.get("/ledger.jsonl?" + query)
         assert response.status_code == 422, query
 
