@@ -56,7 +56,7 @@ class ReasonForm(ReasonMixin, FlaskForm):
 class IssueForm(ReasonMixin, FlaskForm):
     scope = TextAreaField(_l("Scope of the certified service"), validators=[DataRequired(), Length(max=2000)])
     service_sites = TextAreaField(_l("Service sites (one per line)"), validators=[Length(max=40000)])
-    outstanding = BooleanField(_l("Outstanding results: award the stars now, without a year at 达标 first"))
+    outstanding = BooleanField(_l("Outstanding results: award the stars now, without a year at the Compliant level first"))
     outstanding_reason = TextAreaField(_l("What makes the results outstanding"), validators=[Length(max=2000)])
 
 
@@ -72,7 +72,7 @@ class AuditFormBase(FlaskForm):
     notes = TextAreaField(_l("Auditor's notes (not public)"), validators=[Length(max=4000)])
     reason = TextAreaField(_l("Reason (kept in the public history)"), validators=[Length(max=2000)])
     apply_raise = BooleanField(_l("Raise the level if the score reaches a higher one"), default=True)
-    outstanding = BooleanField(_l("Outstanding results: award the stars now, without a year at 达标 first"))
+    outstanding = BooleanField(_l("Outstanding results: award the stars now, without a year at the Compliant level first"))
     outstanding_reason = TextAreaField(_l("What makes the results outstanding"), validators=[Length(max=2000)])
     confirmed_score = HiddenField()
     preview = SubmitField(_l("Compute score and level"))

@@ -221,7 +221,7 @@ def new_certificate_audit(number: str):
         else:
             flash(_("Audit recorded."), "info")
             if outcome.capped:
-                flash(_("The level was not raised: the policy requires a year at 达标 first, unless results are outstanding."), "info")
+                flash(_("The level was not raised: the policy requires a year at the Compliant level first, unless results are outstanding."), "info")
         return redirect(url_for(".certificate", number=certificate.number))
 
     return _audit_page(scheme=certificate.scheme, kind=kind, company=certificate.company, certificate=certificate,
