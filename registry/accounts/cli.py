@@ -52,3 +52,28 @@ def demo_command():
         click.echo(f"  {login.role:<10} {login.email:<26} password: {login.password}{bound}")
     if not any(login.role == "company" for login in logins):
         click.echo("  (no company account: the register has no valid certificate yet; run again after the demo data)")
+
+
+@cli.command("disable")
+@click.option("--email", required=True)
+@with_appcontext
+def disable_command(email):
+    """Disable an account (it can no longer sign in; open sessions end at the next request)."""
+    _set_active(email, False)
+
+
+@cli.command("enable")
+@click.option("--email", required=True)
+@with_appcontext
+def enable_command(email):
+    """Re-enable a disabled account."""
+    _set_active(email, True)
+
+
+def _set_active(email: str, active: bool) -> None:
+    try:
+        user = services.set_active(email, active)
+    except RegistryError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"{'enabled' if active else 'disabled'} {user.email}")

@@ -186,3 +186,16 @@ def _first_valid_company() -> Company | None:
         select(Company).join(Certificate, Certificate.company_id == Company.id)
         .where(status_condition(CertificateStatus.VALID, clock.today()))
         .order_by(Certificate.id).limit(1))
+
+
+def set_active(email: str, active: bool) -> User:
+    """Disable (or re-enable) an account; a disabled account's open sessions stop working at the next request.
+
+    Raises:
+        NotFound: no account has that e-mail.
+    """
+    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound(_("No account has this e-mail address."))
+    user.active = active
+    return user

@@ -164,3 +164,13 @@ def test_demo_accounts_are_created_once_and_their_logins_printed(app, runner, cl
         assert db.session.scalar(select(db.func.count()).select_from(User)) == 4
     password = next(line.split("password: ")[1].split()[0] for line in second.output.splitlines() if "officer@" in line)
     assert client.post("/login", data={"email": "officer@demo.invalid", "password": password}).status_code == 302
+
+
+def test_disabling_an_account_ends_its_open_session(app, runner, client, accounts):
+    client.post("/login", data={"email": "officer@office.test", "password": PASSWORD})
+    assert client.get("/office").status_code == 200
+    result = runner.invoke(args=["accounts", "disable", "--email", "Officer@office.test"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/office").status_code == 302
+    assert runner.invoke(args=["accounts", "enable", "--email", "officer@office.test"]).exit_code == 0
+    assert runner.invoke(args=["accounts", "disable", "--email", "nobody@office.test"]).exit_code != 0
