@@ -1,2 +1,32 @@
-"""CLI commands of this domain (none yet)."""
-cli = None
+"""`flask ledger verify [--file ledger.jsonl]`: recompute the hash chain and name the first broken entry."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from registry.ledger import services
+from registry.ledger.chain import verify_entries
+
+
+@click.group("ledger", help="The public, hash-chained ledger.")
+def cli():
+    pass
+
+
+@cli.command("verify")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
+              help="Check a downloaded /ledger.jsonl export instead of the database.")
+@with_appcontext
+def verify_command(path):
+    """Check every entry's hash and link; exit 1 naming the first broken entry."""
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            count, head, problem, _seq = verify_entries(json.loads(line) for line in handle if line.strip())
+    else:
+        count, head, problem, _seq = services.verify_chain()
+    if problem:
+        click.echo(f"ledger BROKEN after {count} good entries: {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"ledger ok: {count} entries, head {head}")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.extensions import db
 
@@ -31,3 +31,18 @@ class LedgerEntry(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a ledger entry through the ORM (a bug, never user input)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_changes(session, _flush_context, _instances):
+    """The ORM half of "no update or delete path": a modified or deleted entry stops the flush."""
+    for entry in session.deleted:
+        if isinstance(entry, LedgerEntry):
+            raise LedgerIsAppendOnly(f"ledger entry #{entry.seq} cannot be deleted")
+    for entry in session.dirty:
+        if isinstance(entry, LedgerEntry) and session.is_modified(entry):
+            raise LedgerIsAppendOnly(f"ledger entry #{entry.seq} cannot be changed")

@@ -54,3 +54,18 @@ def healthz():
     if health_of_search is not None:
         checks["search"] = health_of_search()
     return jsonify(status="ok" if healthy else "degraded", checks=checks), (200 if healthy else 503)
+
+
+@bp.route("/policy")
+def policy():
+    """The lifecycle policy in force: knobs and their values, level thresholds per scheme, what each status means."""
+    from registry.presenters import all_status_views
+    from registry.schemes import all_schemes
+    config = current_app.config
+    knobs = {
+        "max_suspension_months": config["MAX_SUSPENSION_MONTHS"],
+        "surveillance_interval_months": config["SURVEILLANCE_INTERVAL_MONTHS"],
+        "surveillance_grace_days": config["SURVEILLANCE_GRACE_DAYS"],
+        "stars_require_year": config["STARS_REQUIRE_YEAR_AT_COMPLIANT"],
+    }
+    return render_template("main/policy.html", knobs=knobs, schemes=all_schemes().values(), statuses=all_status_views())
