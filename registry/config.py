@@ -18,6 +18,11 @@ class DefaultConfig:
     SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
     # Where QR codes and receipts point: printed codes live for years, so set the real host in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Key for the check code in printed QR codes; unset: derived from SECRET_KEY. Set it once and keep it:
+    # changing it (or SECRET_KEY while it is unset) makes every printed QR report a mismatch.
+    QR_SECRET: str | None = None
+    # Uploaded files (fake-mark photos), outside static/; default: instance/uploads.
+    UPLOAD_DIR: str | None = None
     # The certification body this registry publishes for (shown on pages, receipts and certificates).
     REGISTRY_NAME = "售后服务认证证书公共登记平台"
     CERTIFICATION_BODY_NAME = "示例认证机构"
@@ -63,6 +68,8 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "DATABASE_URL": str,
     "SEARCH_INDEX_DIR": str,
     "PUBLIC_BASE_URL": str,
+    "QR_SECRET": str,
+    "UPLOAD_DIR": str,
     "REGISTRY_NAME": str,
     "CERTIFICATION_BODY_NAME": str,
     "CERTIFICATION_BODY_CODE": str,

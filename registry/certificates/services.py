@@ -5,12 +5,14 @@ Services never commit; views and CLI commands do, once per request.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from registry import clock
+from registry.certificates.identifiers import fold, normalise_uscc
 from registry.certificates.models import Certificate, Company
 from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound
@@ -124,17 +126,72 @@ def get_certificate(number: str) -> Certificate:
     return certificate
 
 
+def find_certificate(raw_number: str) -> Certificate | None:
+    """The certificate whose number matches `raw_number` typed or scanned loosely (spaces, dashes, case, full-width).
+
+    Exact match first (the index answers it), then the folded form, then a comparison ignoring separators
+    stored in the number itself (imported numbers may carry dashes).
+    """
+    text = (raw_number or "").strip()
+    folded = fold(text)
+    if not folded or len(folded) > 60:
+        return None
+    candidates = list(dict.fromkeys([text, folded]))
+    query = select(Certificate).options(joinedload(Certificate.company))
+    found = db.session.scalar(query.where(Certificate.number.in_(candidates)))
+    if found is not None or not (folded.isascii() and folded.isalnum()):
+        return found
+    bare = func.upper(func.replace(func.replace(Certificate.number, "-", ""), " ", ""))
+    return db.session.scalar(query.where(bare == folded).limit(1))
+
+
+def _name_forms(text: str) -> list[str]:
+    """Ways one company name is written: as typed, NFKC-folded, with Chinese (full-width) brackets, no spaces."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    squeezed = "".join(nfkc.split())
+    forms = [text, nfkc, squeezed]
+    for form in (nfkc, squeezed):
+        forms.append(form.replace("(", "（").replace(")", "）"))
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def _name_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
 def lookup(query: str, limit: int = 20) -> list[Certificate]:
-    """Certificates for a verify-box entry: exact number, exact USCC, or exact (current or former) name."""
-    text = query.strip()
+    """Certificates for a verify-box entry: a certificate number, a USCC, or an exact current or former name.
+
+    Tolerant of spaces, dashes, case and full-width characters in numbers and codes, and of bracket width
+    and spaces in names. Several certificates of one company come newest first.
+    """
+    text = (query or "").strip()[:200]
     if not text:
         return []
-    by_number = db.session.scalar(select(Certificate).where(func.upper(Certificate.number) == text.upper()))
+    by_number = find_certificate(text)
     if by_number is not None:
         return [by_number]
-    found = db.session.scalars(
-        select(Certificate).join(Certificate.company)
-        .where((Company.uscc == text.upper()) | (Company.name == text))
-        .order_by(Certificate.issued_on.desc()).limit(limit)
-    ).all()
-    return list(found)
+    base = (select(Certificate).join(Certificate.company).options(joinedload(Certificate.company))
+            .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(limit))
+    folded = fold(text)
+    if len(folded) == 18:
+        try:
+            uscc = normalise_uscc(folded)
+        except ValueError:
+            uscc = folded
+        found = db.session.scalars(base.where(Company.uscc == uscc)).all()
+        if found:
+            return list(found)
+    forms = _name_forms(text)
+    found = db.session.scalars(base.where(Company.name.in_(forms))).all()
+    if found:
+        return list(found)
+    key = _name_key(text)
+    # Former names live in a JSON list: compare in Python over the (few) companies that have any.
+    with_former = db.session.execute(
+        select(Company.id, Company.former_names).where(cast(Company.former_names, String) != "[]")
+        .where(Company.former_names.is_not(None))).all()
+    ids = [cid for cid, names in with_former if any(_name_key(n) == key for n in (names or []))]
+    if ids:
+        return list(db.session.scalars(base.where(Company.id.in_(ids))).all())
+    return []
