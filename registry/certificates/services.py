@@ -8,7 +8,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from registry import clock
@@ -195,3 +195,71 @@ def lookup(query: str, limit: int = 20) -> list[Certificate]:
     if ids:
         return list(db.session.scalars(base.where(Company.id.in_(ids))).all())
     return []
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    name: str
+    uscc: str
+
+
+@dataclass(frozen=True)
+class VerificationFacts:
+    """What /v/<number> shows, read in one plain query (no ORM objects: this page must be fast)."""
+    id: int
+    number: str
+    scheme_id: str
+    level: str
+    scope: str
+    issued_on: dt.date
+    expires_on: dt.date
+    status: str
+    suspended_until: dt.date | None
+    last_surveillance_on: dt.date | None
+    company: CompanyFacts
+    version: tuple  # the rows' update times: part of any cache key
+
+    @property
+    def scheme(self):
+        from registry.schemes import get_scheme
+        return get_scheme(self.scheme_id)
+
+    @property
+    def surveillance_due(self) -> dt.date:
+        from registry.certificates.rules import surveillance_due_on
+        return surveillance_due_on(self.last_surveillance_on or self.issued_on, self.scheme.surveillance_interval_months)
+
+    def effective_status(self, today: dt.date | None = None) -> CertificateStatus:
+        from registry.certificates.models import surveillance_grace_days
+        from registry.certificates.rules import effective_status
+        return effective_status(self.status, self.expires_on, today or clock.today(), suspended_until=self.suspended_until,
+                                surveillance_due_on=self.surveillance_due, surveillance_grace_days=surveillance_grace_days())
+
+
+_FACT_COLUMNS = (Certificate.id, Certificate.number, Certificate.scheme_id, Certificate.level, Certificate.scope,
+                 Certificate.issued_on, Certificate.expires_on, Certificate.status, Certificate.suspended_until,
+                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at)
+
+
+# Built once: constructing a statement per request costs more than running it.
+_FACTS_BY_NUMBER = (select(*_FACT_COLUMNS).join(Company, Company.id == Certificate.company_id)
+                    .where(Certificate.number == bindparam("number")))
+_FACTS_BY_ID = (select(*_FACT_COLUMNS).join(Company, Company.id == Certificate.company_id)
+                .where(Certificate.id == bindparam("id")))
+
+
+def verification_facts(raw_number: str) -> VerificationFacts | None:
+    """The facts for the verification page, by number typed or scanned loosely; None when unknown."""
+    text = (raw_number or "").strip()
+    row = None
+    if text and len(text) <= 60:
+        row = db.session.connection().execute(_FACTS_BY_NUMBER, {"number": text}).first()
+    if row is None:
+        found = find_certificate(text)
+        if found is None:
+            return None
+        row = db.session.connection().execute(_FACTS_BY_ID, {"id": found.id}).first()
+    (cid, number, scheme_id, level, scope, issued_on, expires_on, status, suspended_until, last_surveillance_on,
+     name, uscc, cert_updated, company_updated) = row
+    return VerificationFacts(cid, number, scheme_id, level, scope or "", issued_on, expires_on, status, suspended_until,
+                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated))

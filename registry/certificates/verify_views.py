@@ -1,6 +1,9 @@
 """QR verification pages (/v/<number>), QR images, the star mark, and fake-mark reports."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,7 +15,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -54,7 +57,7 @@ def _certificate_or_404(number: str):
 @bp.route("/v/<number>")
 def verify(number: str):
     """The page a QR leads to: is this mark real, which level, valid until when."""
-    certificate = services.find_certificate(number)
+    certificate = services.verification_facts(number)
     if certificate is None:
         return render_template("verify/not_found.html", number=number[:60]), 404
     today = clock.today()
@@ -80,14 +83,52 @@ def verify(number: str):
                                                      current=verification.current_facts(certificate),
                                                      grace_days=surveillance_grace_days())
     now = clock.now()
-    response = make_response(render_template(
-        "verify/verify.html", c=certificate, company=certificate.company, status=status,
-        s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,
-        day_error=day_error, day_raw=day_raw, checked_at=f"{today.isoformat()} {now:%H:%M}",
-        report_reason=_report_reason(status, check, level_note)), 400 if day_error else 200)
+    checked_at = f"{today.isoformat()} {now:%H:%M}"
+    # The common case (a scanned QR, anonymous visitor) reuses a page rendered from exactly the same facts:
+    # the key holds every value shown, so a change to the certificate is never served stale.
+    cacheable = not day_raw and level_note is None and not session
+    key = (certificate, str(get_locale()), today, request.full_path, check) if cacheable else None
+    cache = current_app.extensions.setdefault("verify_page_cache", _PageCache())
+    html = cache.get(key) if cacheable else None
+    if html is None:
+        html = render_template(
+            "verify/verify.html", c=certificate, company=certificate.company, status=status,
+            s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,
+            day_error=day_error, day_raw=day_raw, checked_at=_CHECKED_AT if cacheable else checked_at,
+            report_reason=_report_reason(status, check, level_note))
+        if cacheable:
+            cache.put(key, html)
+    if cacheable:
+        html = html.replace(_CHECKED_AT, checked_at)
+    response = make_response(html, 400 if day_error else 200)
     # The answer is live: never serve it from a cache.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_CHECKED_AT = "\u2063CHECKED-AT\u2063"
+
+
+class _PageCache:
+    """A small per-process LRU of rendered verification pages."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self.pages: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            html = self.pages.get(key)
+            if html is not None:
+                self.pages.move_to_end(key)
+            return html
+
+    def put(self, key, html: str) -> None:
+        with self.lock:
+            self.pages[key] = html
+            if len(self.pages) > self.size:
+                self.pages.popitem(last=False)
 
 
 def _check_result(number: str, presented: str | None) -> bool | None:

@@ -125,3 +125,32 @@ def test_certificate_page_links_to_verification_qr_mark_and_has_a_date_form(clie
     page = client.get(f"/certificates/{five_star}").get_data(as_text=True)
     assert f"/v/{five_star}" in page and f"/certificates/{five_star}/qr.svg" in page
     assert f"/certificates/{five_star}/mark.png" in page and 'name="on" type="date"' in page
+
+
+def test_a_suspension_shows_on_the_very_next_scan_even_after_the_page_was_served(app, client):
+    with app.app_context():
+        cert = issued()
+        db.session.commit()
+        cert_id, number = cert.id, cert.number
+    assert "有效" in client.get(f"/v/{number}").get_data(as_text=True)
+    with app.app_context():
+        cert = db.session.get(Certificate, cert_id)
+        lifecycle.suspend_certificate(cert, reason="投诉核实", until=dt.date(2026, 7, 1), actor=SYSTEM)
+        db.session.commit()
+    page = client.get(f"/v/{number}").get_data(as_text=True)
+    assert "暂停" in page and "请勿信任此标志" in page
+
+
+def test_company_name_change_shows_on_the_next_scan(app, client, five_star):
+    client.get(f"/v/{five_star}")
+    with app.app_context():
+        cert = db.session.scalar(db.select(Certificate).where(Certificate.number == five_star))
+        cert.company.name = "青岛海澜新名称有限公司"
+        db.session.commit()
+    assert "青岛海澜新名称有限公司" in client.get(f"/v/{five_star}").get_data(as_text=True)
+
+
+def test_checked_at_time_is_filled_in_on_every_answer(client, five_star):
+    for _ in range(2):
+        page = client.get(f"/v/{five_star}").get_data(as_text=True)
+        assert "CHECKED-AT" not in page and "查询时间：2026-06-01 " in page
