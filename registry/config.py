@@ -21,6 +21,8 @@ class DefaultConfig:
     # Key for the check code in printed QR codes; unset: derived from SECRET_KEY. Set it once and keep it:
     # changing it (or SECRET_KEY while it is unset) makes every printed QR report a mismatch.
     QR_SECRET: str | None = None
+    # How long a worker may reuse what /v/<number> showed when no change was signalled (see verify_cache.py); 0: off.
+    VERIFY_CACHE_SECONDS = 60
     # Uploaded files (fake-mark photos), outside static/; default: instance/uploads.
     UPLOAD_DIR: str | None = None
     # The certification body this registry publishes for (shown on pages, receipts and certificates).
@@ -70,6 +72,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "PUBLIC_BASE_URL": str,
     "QR_SECRET": str,
     "UPLOAD_DIR": str,
+    "VERIFY_CACHE_SECONDS": int,
     "REGISTRY_NAME": str,
     "CERTIFICATION_BODY_NAME": str,
     "CERTIFICATION_BODY_CODE": str,

@@ -30,6 +30,7 @@ _CHECK_CONTEXT = b"registry/qr-check/v1\x00"
 _KEY_CONTEXT = b"registry qr check code key v1"
 
 
+@lru_cache(maxsize=8)
 def check_key(secret_key: str, qr_secret: str | None = None) -> bytes:
     """The HMAC key: QR_SECRET as given, or a key derived from SECRET_KEY (never SECRET_KEY itself)."""
     if qr_secret:

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length
 
 from registry import clock, presenters
 from registry.accounts.decorators import role_required
-from registry.certificates import qr, reports, services, verification
+from registry.certificates import qr, reports, services, verification, verify_cache
 from registry.certificates.models import surveillance_grace_days
 from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound, ValidationError
@@ -57,7 +57,7 @@ def _certificate_or_404(number: str):
 @bp.route("/v/<number>")
 def verify(number: str):
     """The page a QR leads to: is this mark real, which level, valid until when."""
-    certificate = services.verification_facts(number)
+    certificate = verify_cache.facts_cache().get_or_load(number, lambda: services.verification_facts(number))
     if certificate is None:
         return render_template("verify/not_found.html", number=number[:60]), 404
     today = clock.today()
@@ -88,7 +88,7 @@ def verify(number: str):
     # the key holds every value shown, so a change to the certificate is never served stale.
     cacheable = not day_raw and level_note is None and not session
     key = (certificate, str(get_locale()), today, request.full_path, check) if cacheable else None
-    cache = current_app.extensions.setdefault("verify_page_cache", _PageCache())
+    cache = current_app.extensions.get("verify_page_cache") or current_app.extensions.setdefault("verify_page_cache", _PageCache())
     html = cache.get(key) if cacheable else None
     if html is None:
         html = render_template(
