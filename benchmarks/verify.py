@@ -170,6 +170,7 @@ def main() -> int:
            "SEARCH_INDEX_DIR": str(workdir / "search_index"), "PYTHONPATH": str(ROOT)}
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", "sync",
                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT), "benchmarks.verify:bench_app()"]
+    load_before = os.getloadavg()[0]
     server = subprocess.Popen(gunicorn, env=env, start_new_session=True)
     try:
         wait_until_up(port)
@@ -190,7 +191,7 @@ def main() -> int:
     trivial = summaries["trivial"]
     print(f"gunicorn {args.workers} sync workers, {args.clients} client processes on 127.0.0.1, "
           f"{args.rounds} × {args.seconds:g} s per workload, {args.certificates} certificates (SQLite), "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+          f"load average before: {load_before:.1f}, after: {os.getloadavg()[0]:.1f}")
     print(f"{'workload':<22}{'req/s':>9}{'of trivial':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}{'failed':>8}")
     for name, s in summaries.items():
         ratio = s["rps"] / trivial["rps"] if trivial["rps"] else 0
