@@ -55,3 +55,17 @@ def test_svg_rendered_by_the_browser_decodes_to_a_working_verification_url(live_
     assert url.startswith(f"https://registry.test/v/{numbers['valid']}?c=")
     followed = live_app.test_client().get(local_path(url)).get_data(as_text=True)
     assert "此二维码由本平台签发" in followed and "五星" in followed
+
+
+def test_reporting_a_fake_mark_from_the_not_found_page_gives_a_case_number(live_server, page, tmp_path):
+    photo = tmp_path / "mark.png"
+    from PIL import Image
+    Image.new("RGB", (30, 30), (200, 0, 0)).save(photo)
+    page.goto(f"{live_server}/v/99925SV99999R0")
+    page.get_by_role("link", name="举报疑似假冒标志").click()
+    assert page.locator("#number").input_value() == "99925SV99999R0"
+    page.fill("#where_seen", "某市某商场三楼")
+    page.fill("#seller", "某电器专卖店")
+    page.set_input_files("#photo", str(photo))
+    page.get_by_role("button", name="提交举报").click()
+    assert page.locator(".case-number").inner_text().startswith("FM-")
