@@ -87,7 +87,8 @@ def verify(number: str):
     checked_at = f"{today.isoformat()} {now:%H:%M}"
     # The common case (a scanned QR, anonymous visitor) reuses a page rendered from exactly the same facts:
     # the key holds every value shown, so a change to the certificate is never served stale.
-    cacheable = not day_raw and level_note is None and not session
+    # Only for anonymous visitors with nothing pending (a remembered login would change the page's header).
+    cacheable = not day_raw and level_note is None and not session and "remember_token" not in request.cookies
     key = (certificate, str(get_locale()), today, request.full_path, check) if cacheable else None
     cache = current_app.extensions.get("verify_page_cache") or current_app.extensions.setdefault("verify_page_cache", _PageCache())
     html = cache.get(key) if cacheable else None
