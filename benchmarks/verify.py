@@ -124,7 +124,26 @@ def client_loop(port: int, paths: list[str], seconds: float, seed_value: int, qu
     queue.put((latencies, failures))
 
 
-def run_round(port: int, paths: list[str], seconds: float, clients: int) -> dict:
+def worker_cpu_seconds(master_pid: int) -> float | None:
+    """User + system CPU time of gunicorn's workers so far (Linux /proc); None elsewhere."""
+    try:
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master_pid:  # ppid
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_round(port: int, paths: list[str], seconds: float, clients: int, master_pid: int | None = None) -> dict:
+    cpu_before = worker_cpu_seconds(master_pid) if master_pid else None
     queue = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=client_loop, args=(port, paths, seconds, i, queue)) for i in range(clients)]
     started = time.perf_counter()
@@ -135,8 +154,10 @@ def run_round(port: int, paths: list[str], seconds: float, clients: int) -> dict
         proc.join()
     elapsed = time.perf_counter() - started
     latencies = sorted(x for lat, _f in results for x in lat)
+    cpu_after = worker_cpu_seconds(master_pid) if master_pid else None
+    cpu = (cpu_after - cpu_before) if cpu_before is not None and cpu_after is not None else None
     return {"requests": len(latencies), "failures": sum(f for _l, f in results), "seconds": elapsed,
-            "latencies": latencies}
+            "latencies": latencies, "cpu": cpu}
 
 
 def summarise(rounds: list[dict]) -> dict:
@@ -146,7 +167,9 @@ def summarise(rounds: list[dict]) -> dict:
 
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-    return {"rps": total / seconds, "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
+    cpu = [r["cpu"] for r in rounds if r.get("cpu") is not None]
+    return {"rps": total / seconds, "cpu_ms": (sum(cpu) / total * 1000) if cpu and total else float("nan"),
+            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
             "median": statistics.median(latencies) * 1000 if latencies else float("nan"),
             "requests": total, "failures": sum(r["failures"] for r in rounds)}
 
@@ -181,7 +204,7 @@ def main() -> int:
         rounds = {name: [] for name in workloads}
         for _ in range(args.rounds):
             for name, workload in workloads.items():
-                rounds[name].append(run_round(port, workload, args.seconds, args.clients))
+                rounds[name].append(run_round(port, workload, args.seconds, args.clients, server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
@@ -192,11 +215,15 @@ def main() -> int:
     print(f"gunicorn {args.workers} sync workers, {args.clients} client processes on 127.0.0.1, "
           f"{args.rounds} × {args.seconds:g} s per workload, {args.certificates} certificates (SQLite), "
           f"load average before: {load_before:.1f}, after: {os.getloadavg()[0]:.1f}")
-    print(f"{'workload':<22}{'req/s':>9}{'of trivial':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}{'failed':>8}")
+    print(f"{'workload':<22}{'req/s':>9}{'of trivial':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}{'failed':>8}"
+          f"{'worker CPU ms/req':>19}{'CPU-bound ratio':>17}")
     for name, s in summaries.items():
         ratio = s["rps"] / trivial["rps"] if trivial["rps"] else 0
-        print(f"{name:<22}{s['rps']:>9.0f}{ratio:>11.0%} {s['p50']:>9.2f}{s['p95']:>9.2f}{s['p99']:>9.2f}{s['requests']:>10}{s['failures']:>8}")
-    print("target: /v/ throughput ≥ 70 % of the trivial route")
+        cpu_ratio = trivial["cpu_ms"] / s["cpu_ms"] if s["cpu_ms"] else float("nan")
+        print(f"{name:<22}{s['rps']:>9.0f}{ratio:>11.0%} {s['p50']:>9.2f}{s['p95']:>9.2f}{s['p99']:>9.2f}{s['requests']:>10}"
+              f"{s['failures']:>8}{s['cpu_ms']:>19.2f}{cpu_ratio:>16.0%}")
+    print("target: /v/ throughput ≥ 70 % of the trivial route. 'CPU-bound ratio' = trivial's worker CPU per request ÷ this")
+    print("workload's: the throughput ratio the server would reach if nothing else competed for the CPU.")
     return 0 if not any(s["failures"] for s in summaries.values()) else 1
 
 
