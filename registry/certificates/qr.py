@@ -123,6 +123,12 @@ class MarkText:
 MARK_WIDTH = 400
 
 
+def _fit(size: float, text: str, max_width: float) -> float:
+    """A font size at which `text` fits max_width (estimate: CJK 1 em, Latin ~0.58 em per character)."""
+    ems = sum(1.0 if ord(ch) > 0x2E7F else 0.58 for ch in text) or 1
+    return round(min(size, max_width / ems), 1)
+
+
 def _star_points(cx: float, cy: float, outer: float) -> str:
     import math
     inner = outer * 0.382
@@ -147,7 +153,7 @@ def mark_svg(text: MarkText, qr_data: str) -> bytes:
     colour = "#9b1c1c"
     items = [
         f'<rect x="4" y="4" width="{width - 8}" height="{height - 8}" rx="18" fill="#fff" stroke="{colour}" stroke-width="6"/>',
-        f'<text x="{width / 2}" y="62" text-anchor="middle" font-size="34" font-weight="700" fill="{colour}">{escape(text.title)}</text>',
+        f'<text x="{width / 2}" y="62" text-anchor="middle" font-size="{_fit(34, text.title, width - 48)}" font-weight="700" fill="{colour}">{escape(text.title)}</text>',
     ]
     if text.stars:
         count = min(text.stars, 9)
@@ -156,13 +162,14 @@ def mark_svg(text: MarkText, qr_data: str) -> bytes:
         for i in range(count):
             items.append(f'<polygon points="{_star_points(start + i * size, 92 + size / 2 + 8, size * 0.46)}" fill="#c8900e"/>')
     level_y = 92 + star_row + 38
-    items.append(f'<text x="{width / 2}" y="{level_y}" text-anchor="middle" font-size="34" font-weight="700" fill="#1b1f24">'
-                 f'{escape(text.level)} <tspan font-size="20" font-weight="400" fill="#5a6470">{escape(text.scheme)}</tspan></text>')
+    level_size = _fit(34, text.level + " " * 2 + text.scheme, width - 48)
+    items.append(f'<text x="{width / 2}" y="{level_y}" text-anchor="middle" font-size="{level_size}" font-weight="700" fill="#1b1f24">'
+                 f'{escape(text.level)} <tspan font-size="{round(level_size * 0.6, 1)}" font-weight="400" fill="#5a6470">{escape(text.scheme)}</tspan></text>')
     items.append(f'<rect x="{_n(qr_left)}" y="{qr_top}" width="{qr_size}" height="{qr_size}" fill="#fff"/>')
     items.append(f'<path d="{matrix_path(matrix, qr_left, qr_top, module)}" fill="#000"/>')
     items.append(f'<text x="{width / 2}" y="{qr_top + qr_size + 34}" text-anchor="middle" font-size="18" fill="#1b1f24">'
                  f'{escape(text.number_label)} <tspan font-family="monospace" font-weight="700">{escape(text.number)}</tspan></text>')
-    items.append(f'<text x="{width / 2}" y="{qr_top + qr_size + 64}" text-anchor="middle" font-size="15" fill="#5a6470">{escape(text.footer)}</text>')
+    items.append(f'<text x="{width / 2}" y="{qr_top + qr_size + 64}" text-anchor="middle" font-size="{_fit(15, text.footer, width - 40)}" fill="#5a6470">{escape(text.footer)}</text>')
     svg = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            f'font-family="\'Noto Sans CJK SC\', \'PingFang SC\', \'Microsoft YaHei\', sans-serif">'
@@ -179,7 +186,7 @@ FONT_CANDIDATES = (
 )
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _font(size: int, extra_path: str | None = None):
     """A CJK-capable font if the system has one; otherwise Pillow's default (Latin only)."""
     from PIL import ImageFont
@@ -210,7 +217,15 @@ def mark_png(text: MarkText, qr_data: str, scale: int = 2, font_path: str | None
     draw.rounded_rectangle((4 * scale, 4 * scale, width - 4 * scale, height - 4 * scale), radius=18 * scale,
                            outline=colour, width=6 * scale)
     centre = width / 2
-    draw.text((centre, 62 * scale), text.title, fill=colour, font=_font(34 * scale, font_path)[0], anchor="ms")
+
+    def fitted(size: int, line: str, margin: int = 48):
+        font = _font(size, font_path)[0]
+        while size > 8 and draw.textlength(line, font=font) > width - margin * scale:
+            size -= 2
+            font = _font(size, font_path)[0]
+        return font
+
+    draw.text((centre, 62 * scale), text.title, fill=colour, font=fitted(34 * scale, text.title), anchor="ms")
     if text.stars:
         count = min(text.stars, 9)
         size = min(64, (MARK_WIDTH - 60) / count) * scale
@@ -219,15 +234,16 @@ def mark_png(text: MarkText, qr_data: str, scale: int = 2, font_path: str | None
             points = [tuple(float(v) for v in p.split(",")) for p in _star_points(start + i * size, 92 * scale + size / 2 + 8 * scale, size * 0.46).split()]
             draw.polygon(points, fill=gold)
     level_y = 92 * scale + star_row + 38 * scale
-    draw.text((centre, level_y), f"{text.level}  {text.scheme}", fill=ink, font=_font(30 * scale, font_path)[0], anchor="ms")
+    level_line = f"{text.level}  {text.scheme}"
+    draw.text((centre, level_y), level_line, fill=ink, font=fitted(30 * scale, level_line), anchor="ms")
     qr_left = (width - qr_size) // 2
     for y, row in enumerate(matrix):
         for x, dark in enumerate(row):
             if dark:
                 draw.rectangle((qr_left + x * box, qr_top + y * box, qr_left + (x + 1) * box - 1, qr_top + (y + 1) * box - 1), fill="black")
-    draw.text((centre, qr_top + qr_size + 34 * scale), f"{text.number_label} {text.number}", fill=ink,
-              font=_font(18 * scale, font_path)[0], anchor="ms")
-    draw.text((centre, qr_top + qr_size + 64 * scale), text.footer, fill=muted, font=_font(15 * scale, font_path)[0], anchor="ms")
+    number_line = f"{text.number_label} {text.number}"
+    draw.text((centre, qr_top + qr_size + 34 * scale), number_line, fill=ink, font=fitted(18 * scale, number_line), anchor="ms")
+    draw.text((centre, qr_top + qr_size + 64 * scale), text.footer, fill=muted, font=fitted(15 * scale, text.footer, 40), anchor="ms")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(300, 300))
     return buffer.getvalue()
