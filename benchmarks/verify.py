@@ -197,8 +197,9 @@ def main() -> int:
     server = subprocess.Popen(gunicorn, env=env, start_new_session=True)
     try:
         wait_until_up(port)
-        for warm in (["/_bench/trivial"], paths[:200]):  # load templates, catalogs, connections in both workers
-            run_round(port, warm, 1.0, args.clients)
+        # Warm up: templates, catalogs and connections in both workers; the popular pages as a shop shelf would.
+        for warm, seconds in ((["/_bench/trivial"], 1.0), (paths[:args.hot], 3.0)):
+            run_round(port, warm, seconds, args.clients)
         workloads = {"trivial": ["/_bench/trivial"], f"/v/ {args.hot} popular": paths[:args.hot],
                      f"/v/ {len(paths)} spread": paths}
         rounds = {name: [] for name in workloads}

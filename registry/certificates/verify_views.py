@@ -15,7 +15,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale, get_translations
+from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,6 +31,7 @@ from registry.certificates.models import surveillance_grace_days
 from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
+from registry.i18n import select_locale
 
 bp = Blueprint("verify", __name__)
 
@@ -62,15 +63,45 @@ def verify(number: str):
     if certificate is None:
         return render_template("verify/not_found.html", number=number[:60]), 404
     today = clock.today()
+    checked_at = f"{today.isoformat()} {clock.now():%H:%M}"
+    printed = (request.args.get("l") or "").strip()[:20]
+    day_raw = (request.args.get("on") or "").strip()[:40]
+    # The common case (a scanned QR, anonymous visitor) reuses a page rendered from exactly the same facts: the
+    # key holds the facts shown, the language, the day and the query string (hence the check code's result), so
+    # a change to the certificate is never served stale. Not for signed-in or remembered visitors (their header
+    # differs) nor sessions with pending messages.
+    if (not day_raw and printed in ("", certificate.level) and not session
+            and "remember_token" not in request.cookies):
+        cache = current_app.extensions.get("verify_page_cache") or current_app.extensions.setdefault(
+            "verify_page_cache", _PageCache())
+        # select_locale() is the string Flask-Babel will use; calling it avoids building a babel Locale on hits.
+        key = (certificate, select_locale(), today, request.full_path)
+        html = cache.get(key)
+        if html is None:
+            html, _error = _render_verify(certificate, today, _CHECKED_AT, "", "")
+            cache.put(key, html)
+        return _verify_response(html.replace(_CHECKED_AT, checked_at), 200)
+    html, day_error = _render_verify(certificate, today, checked_at, printed, day_raw)
+    return _verify_response(html, 400 if day_error else 200)
+
+
+def _verify_response(html: str, status: int):
+    response = make_response(html, status)
+    # The answer is live: never serve it from a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render_verify(certificate, today, checked_at: str, printed: str, day_raw: str) -> tuple[str, str | None]:
+    """The page and the date error (if the typed date was unusable)."""
     status = certificate.effective_status(today)
     check = _check_result(certificate.number, request.args.get("c"))
     entries = None
     level_note = None
-    printed = (request.args.get("l") or "").strip()[:20]
     if printed and printed != certificate.level:
         entries = verification.certificate_entries(certificate)
         level_note = _level_note(certificate, printed, entries)
-    day_answer, day_error, day_raw = None, None, (request.args.get("on") or "").strip()[:40]
+    day_answer = day_error = None
     if day_raw:
         try:
             day = verification.parse_day(day_raw)
@@ -83,29 +114,12 @@ def verify(number: str):
             day_answer = verification.answer_for_day(day, today, entries, issued_on=certificate.issued_on,
                                                      current=verification.current_facts(certificate),
                                                      grace_days=surveillance_grace_days())
-    now = clock.now()
-    checked_at = f"{today.isoformat()} {now:%H:%M}"
-    # The common case (a scanned QR, anonymous visitor) reuses a page rendered from exactly the same facts:
-    # the key holds every value shown, so a change to the certificate is never served stale.
-    # Only for anonymous visitors with nothing pending (a remembered login would change the page's header).
-    cacheable = not day_raw and level_note is None and not session and "remember_token" not in request.cookies
-    key = (certificate, str(get_locale()), today, request.full_path, check) if cacheable else None
-    cache = current_app.extensions.get("verify_page_cache") or current_app.extensions.setdefault("verify_page_cache", _PageCache())
-    html = cache.get(key) if cacheable else None
-    if html is None:
-        html = render_template(
-            "verify/verify.html", gettext=_bound_gettext(), c=certificate, company=certificate.company, status=status,
-            s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,
-            day_error=day_error, day_raw=day_raw, checked_at=_CHECKED_AT if cacheable else checked_at,
-            report_reason=_report_reason(status, check, level_note))
-        if cacheable:
-            cache.put(key, html)
-    if cacheable:
-        html = html.replace(_CHECKED_AT, checked_at)
-    response = make_response(html, 400 if day_error else 200)
-    # The answer is live: never serve it from a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    html = render_template(
+        "verify/verify.html", gettext=_bound_gettext(), c=certificate, company=certificate.company, status=status,
+        s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,
+        day_error=day_error, day_raw=day_raw, checked_at=checked_at,
+        report_reason=_report_reason(status, check, level_note))
+    return html, day_error
 
 
 def _bound_gettext():
