@@ -18,6 +18,11 @@ class DefaultConfig:
     SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
     # Where QR codes and receipts point: printed codes live for years, so set the real host in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Key for the check code in printed QR codes; unset: derived from SECRET_KEY. Set it once and keep it:
+    # changing it (or SECRET_KEY while it is unset) makes every printed QR report a mismatch.
+    QR_SECRET: str | None = None
+    # How long a worker may reuse what /v/<number> showed when no change was signalled (see verify_cache.py); 0: off.
+    VERIFY_CACHE_SECONDS = 60
     # The certification body this registry publishes for (shown on pages, receipts and certificates).
     REGISTRY_NAME = "售后服务认证证书公共登记平台"
     CERTIFICATION_BODY_NAME = "示例认证机构"
@@ -62,7 +67,7 @@ class DefaultConfig:
     API_RATE_LIMIT = "300 per minute"
     API_VERIFY_RATE_LIMIT = "30 per minute"
     BULK_RATE_LIMIT = "30 per minute"
-    # Complaints (docs/complaints.md). Files consumers and companies upload live here, never under static/.
+    # Files consumers and companies upload (complaint attachments, fake-mark photos), never under static/.
     UPLOAD_DIR = str(PROJECT_ROOT / "instance" / "uploads")
     # Category ids offered on the filing form, in order (names come from the translations).
     COMPLAINT_CATEGORIES = ("delivery", "installation", "repair", "warranty_returns", "product_information",
@@ -90,6 +95,9 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "DATABASE_URL": str,
     "SEARCH_INDEX_DIR": str,
     "PUBLIC_BASE_URL": str,
+    "QR_SECRET": str,
+    "UPLOAD_DIR": str,
+    "VERIFY_CACHE_SECONDS": int,
     "REGISTRY_NAME": str,
     "CERTIFICATION_BODY_NAME": str,
     "CERTIFICATION_BODY_CODE": str,
@@ -104,7 +112,6 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SURVEILLANCE_GRACE_DAYS": int,
     "STARS_REQUIRE_YEAR_AT_COMPLIANT": bool,
     "SIGNING_KEY_PATH": str,
-    "UPLOAD_DIR": str,
     "MESSAGE_BACKEND": str,
     "SANCTION_RULES_PATH": str,
     "COMPLAINT_FILING_RATE_LIMIT": str,

@@ -5,13 +5,15 @@ Services never commit; views and CLI commands do, once per request.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from registry import clock
+from registry.certificates.identifiers import fold, normalise_uscc
 from registry.certificates.importer import N_, ImportRow, Problem
 from registry.certificates.lifecycle import snapshot as lifecycle_snapshot
 from registry.certificates.models import Certificate, Company
@@ -129,20 +131,143 @@ def get_certificate(number: str) -> Certificate:
     return certificate
 
 
+def find_certificate(raw_number: str) -> Certificate | None:
+    """The certificate whose number matches `raw_number` typed or scanned loosely (spaces, dashes, case, full-width).
+
+    Exact match first (the index answers it), then the folded form, then a comparison ignoring separators
+    stored in the number itself (imported numbers may carry dashes).
+    """
+    text = (raw_number or "").strip()
+    folded = fold(text)
+    if not folded or len(folded) > 60:
+        return None
+    candidates = list(dict.fromkeys([text, folded]))
+    query = select(Certificate).options(joinedload(Certificate.company))
+    found = db.session.scalar(query.where(Certificate.number.in_(candidates)))
+    if found is not None or not (folded.isascii() and folded.isalnum()):
+        return found
+    bare = func.upper(func.replace(func.replace(Certificate.number, "-", ""), " ", ""))
+    return db.session.scalar(query.where(bare == folded).limit(1))
+
+
+def _name_forms(text: str) -> list[str]:
+    """Ways one company name is written: as typed, NFKC-folded, with Chinese (full-width) brackets, no spaces."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    squeezed = "".join(nfkc.split())
+    forms = [text, nfkc, squeezed]
+    for form in (nfkc, squeezed):
+        forms.append(form.replace("(", "（").replace(")", "）"))
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def _name_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
+
+
 def lookup(query: str, limit: int = 20) -> list[Certificate]:
-    """Certificates for a verify-box entry: exact number, exact USCC, or exact (current or former) name."""
-    text = query.strip()
+    """Certificates for a verify-box entry: a certificate number, a USCC, or an exact current or former name.
+
+    Tolerant of spaces, dashes, case and full-width characters in numbers and codes, and of bracket width
+    and spaces in names. Several certificates of one company come newest first.
+    """
+    text = (query or "").strip()[:200]
     if not text:
         return []
-    by_number = db.session.scalar(select(Certificate).where(func.upper(Certificate.number) == text.upper()))
+    by_number = find_certificate(text)
     if by_number is not None:
         return [by_number]
-    found = db.session.scalars(
-        select(Certificate).join(Certificate.company)
-        .where((Company.uscc == text.upper()) | (Company.name == text))
-        .order_by(Certificate.issued_on.desc()).limit(limit)
-    ).all()
-    return list(found)
+    base = (select(Certificate).join(Certificate.company).options(joinedload(Certificate.company))
+            .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(limit))
+    folded = fold(text)
+    if len(folded) == 18:
+        try:
+            uscc = normalise_uscc(folded)
+        except ValueError:
+            uscc = folded
+        found = db.session.scalars(base.where(Company.uscc == uscc)).all()
+        if found:
+            return list(found)
+    forms = _name_forms(text)
+    found = db.session.scalars(base.where(Company.name.in_(forms))).all()
+    if found:
+        return list(found)
+    key = _name_key(text)
+    # Former names live in a JSON list: compare in Python over the (few) companies that have any.
+    with_former = db.session.execute(
+        select(Company.id, Company.former_names).where(cast(Company.former_names, String) != "[]")
+        .where(Company.former_names.is_not(None))).all()
+    ids = [cid for cid, names in with_former if any(_name_key(n) == key for n in (names or []))]
+    if ids:
+        return list(db.session.scalars(base.where(Company.id.in_(ids))).all())
+    return []
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    name: str
+    uscc: str
+
+
+@dataclass(frozen=True)
+class VerificationFacts:
+    """What /v/<number> shows, read in one plain query (no ORM objects: this page must be fast)."""
+    id: int
+    number: str
+    scheme_id: str
+    level: str
+    scope: str
+    issued_on: dt.date
+    expires_on: dt.date
+    status: str
+    suspended_until: dt.date | None
+    last_surveillance_on: dt.date | None
+    company: CompanyFacts
+    version: tuple  # the rows' update times: part of any cache key
+
+    @property
+    def scheme(self):
+        from registry.schemes import get_scheme
+        return get_scheme(self.scheme_id)
+
+    @property
+    def surveillance_due(self) -> dt.date:
+        from registry.certificates.rules import surveillance_due_on
+        return surveillance_due_on(self.last_surveillance_on or self.issued_on, self.scheme.surveillance_interval_months)
+
+    def effective_status(self, today: dt.date | None = None) -> CertificateStatus:
+        from registry.certificates.models import surveillance_grace_days
+        from registry.certificates.rules import effective_status
+        return effective_status(self.status, self.expires_on, today or clock.today(), suspended_until=self.suspended_until,
+                                surveillance_due_on=self.surveillance_due, surveillance_grace_days=surveillance_grace_days())
+
+
+_FACT_COLUMNS = (Certificate.id, Certificate.number, Certificate.scheme_id, Certificate.level, Certificate.scope,
+                 Certificate.issued_on, Certificate.expires_on, Certificate.status, Certificate.suspended_until,
+                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at)
+
+
+# Built once: constructing a statement per request costs more than running it.
+_FACTS_BY_NUMBER = (select(*_FACT_COLUMNS).join(Company, Company.id == Certificate.company_id)
+                    .where(Certificate.number == bindparam("number")))
+_FACTS_BY_ID = (select(*_FACT_COLUMNS).join(Company, Company.id == Certificate.company_id)
+                .where(Certificate.id == bindparam("id")))
+
+
+def verification_facts(raw_number: str) -> VerificationFacts | None:
+    """The facts for the verification page, by number typed or scanned loosely; None when unknown."""
+    text = (raw_number or "").strip()
+    row = None
+    if text and len(text) <= 60:
+        row = db.session.connection().execute(_FACTS_BY_NUMBER, {"number": text}).first()
+    if row is None:
+        found = find_certificate(text)
+        if found is None:
+            return None
+        row = db.session.connection().execute(_FACTS_BY_ID, {"id": found.id}).first()
+    (cid, number, scheme_id, level, scope, issued_on, expires_on, status, suspended_until, last_surveillance_on,
+     name, uscc, cert_updated, company_updated) = row
+    return VerificationFacts(cid, number, scheme_id, level, scope or "", issued_on, expires_on, status, suspended_until,
+                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated))
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)

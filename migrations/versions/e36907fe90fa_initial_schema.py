@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0dead9178658
+Revision ID: e36907fe90fa
 Revises: 
-Create Date: 2026-11-24 23:21:05.831459
+Create Date: 2026-11-24 23:25:46.567918
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0dead9178658'
+revision = 'e36907fe90fa'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -196,6 +196,30 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_monthly_stat')),
     sa.UniqueConstraint('certificate_id', 'month', name='uq_complaint_monthly_stat_cert_month')
     )
+    op.create_table('fake_mark_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_number', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('certificate_number', sa.String(length=60), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=True),
+    sa.Column('where_seen', sa.String(length=200), nullable=False),
+    sa.Column('seller', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('photo_file', sa.String(length=80), nullable=True),
+    sa.Column('photo_type', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_fake_mark_report_certificate_id_certificate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fake_mark_report')),
+    sa.UniqueConstraint('case_number', name=op.f('uq_fake_mark_report_case_number'))
+    )
+    with op.batch_alter_table('fake_mark_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fake_mark_report_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fake_mark_report_certificate_number'), ['certificate_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fake_mark_report_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fake_mark_report_reason'), ['reason'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fake_mark_report_status'), ['status'], unique=False)
+
     op.create_table('ledger_entry',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('certificate_id', sa.Integer(), nullable=True),
@@ -323,6 +347,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_entry_certificate_id'))
 
     op.drop_table('ledger_entry')
+    with op.batch_alter_table('fake_mark_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fake_mark_report_status'))
+        batch_op.drop_index(batch_op.f('ix_fake_mark_report_reason'))
+        batch_op.drop_index(batch_op.f('ix_fake_mark_report_created_at'))
+        batch_op.drop_index(batch_op.f('ix_fake_mark_report_certificate_number'))
+        batch_op.drop_index(batch_op.f('ix_fake_mark_report_certificate_id'))
+
+    op.drop_table('fake_mark_report')
     op.drop_table('complaint_monthly_stat')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index('ix_complaint_state_due')
