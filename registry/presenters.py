@@ -37,7 +37,7 @@ def status_view(status: CertificateStatus | str) -> StatusView:
                           _("The certificate is in force. The company may use the mark within the scope below."),
                           "", True)
     if status is CertificateStatus.SUSPENDED:
-        return StatusView(status.value, _("Suspended"), "⏸", "status-suspended",
+        return StatusView(status.value, _("Suspended"), "‖", "status-suspended",
                           _("The certificate is suspended: the company may not use the certificate or the mark until it is restored."),
                           _("Do not rely on the mark for now. If you see it in use, you may report it."), False)
     if status is CertificateStatus.REVOKED:

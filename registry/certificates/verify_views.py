@@ -32,6 +32,7 @@ from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
 from registry.i18n import select_locale
+from registry.paging import page_arg
 
 bp = Blueprint("verify", __name__)
 
@@ -313,11 +314,7 @@ def report_received():
 @bp.route("/verify/reports")
 @role_required("moderator", "admin")
 def report_list():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    return render_template("verify/reports.html", pagination=reports.list_fake_mark_reports(page),
+    return render_template("verify/reports.html", pagination=reports.list_fake_mark_reports(page_arg()),
                            reasons=_reason_names())
 
 

@@ -9,22 +9,18 @@ from registry.certificates import services
 from registry.certificates.models import Audit
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
+from registry.paging import page_arg
 from registry.schemes import all_schemes
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.route("")
 def index():
     filters = services.CertificateFilters.from_args(request.args)
-    pagination = services.list_certificates(filters, _page_number(), current_app.config["CERTIFICATES_PER_PAGE"])
+    pagination = services.list_certificates(filters, page_arg(), current_app.config["CERTIFICATES_PER_PAGE"])
     return render_template("certificates/index.html", pagination=pagination, filters=filters,
                            choices=services.filter_choices(), schemes=all_schemes())
 

@@ -28,16 +28,12 @@ from registry.complaints.models import ComplaintAttachment
 from registry.complaints.policy import deadline_policy, sanction_policy
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
+from registry.paging import page_arg
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 STAFF = ("admin", "moderator", "officer")
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.app_context_processor
@@ -217,7 +213,7 @@ def attachment(attachment_id: int):
 @role_required(*STAFF)
 def queue():
     filters = services.QueueFilters.from_args(request.args)
-    pagination = services.moderation_queue(filters, _page())
+    pagination = services.moderation_queue(filters, page_arg())
     return render_template("complaints/queue.html", pagination=pagination, filters=filters, today=clock.today(),
                            states=list(rules.State))
 
@@ -225,7 +221,7 @@ def queue():
 @bp.route("/mine")
 @role_required("company")
 def mine():
-    pagination = services.company_complaints(current_user, _page(), state=request.args.get("state", ""))
+    pagination = services.company_complaints(current_user, page_arg(), state=request.args.get("state", ""))
     proposals = services.sanction_proposals(current_user)
     return render_template("complaints/mine.html", pagination=pagination, today=clock.today(), proposals=proposals)
 

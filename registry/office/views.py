@@ -20,6 +20,7 @@ from registry.errors import ValidationError
 from registry.extensions import db, login_manager
 from registry.ledger.models import LedgerEntry
 from registry.office import forms, services
+from registry.paging import page_arg
 from registry.schemes import all_schemes, get_scheme
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -39,11 +40,6 @@ def office_helpers():
     return {"can_decide": services.can_decide}
 
 
-def _page() -> int:
-    try:
-        return min(max(1, int(request.args.get("page", 1))), 10_000)  # a huge OFFSET would overflow on PostgreSQL
-    except ValueError:
-        return 1
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -67,7 +63,7 @@ def dashboard():
 @bp.route("/companies")
 def companies():
     query = request.args.get("q", "")[:200]
-    return render_template("office/companies.html", pagination=services.search_companies(current_user, query, _page()),
+    return render_template("office/companies.html", pagination=services.search_companies(current_user, query, page_arg()),
                            query=query)
 
 
@@ -75,7 +71,7 @@ def companies():
 def certificates():
     query = request.args.get("q", "")[:200]
     return render_template("office/certificates.html",
-                           pagination=services.search_certificates(current_user, query, _page()), query=query)
+                           pagination=services.search_certificates(current_user, query, page_arg()), query=query)
 
 
 # --- companies -------------------------------------------------------------------------------------
