@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from registry.certificates.rules import CertificateStatus, effective_status
+from registry.certificates.rules import DEFAULT_POLICY, CertificateStatus, StatusPolicy, effective_status
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def state_on(entries, day: dt.date, grace_days: int = 0) -> DayState:
+def state_on(entries, day: dt.date, policy: StatusPolicy = DEFAULT_POLICY) -> DayState:
     """The state on `day` from entries (objects with effective_on, seq, status_after, level_after, scheme_id, data)."""
     in_effect = [e for e in entries if e.effective_on <= day and e.status_after]
     if not in_effect:
@@ -40,14 +40,14 @@ def state_on(entries, day: dt.date, grace_days: int = 0) -> DayState:
     if expires_on is not None:
         status = effective_status(status, expires_on, day, suspended_until=_date(snap.get("suspended_until")),
                                   surveillance_due_on=_date(snap.get("surveillance_due_on")),
-                                  surveillance_grace_days=grace_days)
+                                  policy=policy)
     return DayState(day, True, status, last.level_after, last.scheme_id, expires_on, last.seq)
 
 
 def status_on(certificate, day: dt.date) -> DayState:
     """The certificate's state on `day`, from its ledger entries."""
-    from registry.certificates.models import surveillance_grace_days
+    from registry.certificates.models import status_policy
     from registry.extensions import db
     from registry.ledger.models import LedgerEntry
     entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)).all()
-    return state_on(entries, day, surveillance_grace_days())
+    return state_on(entries, day, status_policy())

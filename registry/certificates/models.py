@@ -9,7 +9,13 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, Strin
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from registry import clock
-from registry.certificates.rules import CertificateStatus, effective_status, surveillance_due_on
+from registry.certificates.rules import (
+    DEFAULT_POLICY,
+    CertificateStatus,
+    StatusPolicy,
+    effective_status,
+    surveillance_due_on,
+)
 from registry.extensions import db
 from registry.schemes import Scheme, get_scheme
 
@@ -79,7 +85,7 @@ class Certificate(db.Model):
         return effective_status(self.status, self.expires_on, today or clock.today(),
                                 suspended_until=self.suspended_until,
                                 surveillance_due_on=self.surveillance_due,
-                                surveillance_grace_days=surveillance_grace_days())
+                                policy=status_policy())
 
     @property
     def last_audit_on(self) -> dt.date:
@@ -97,8 +103,16 @@ class Certificate(db.Model):
         return f"<Certificate {self.number} {self.scheme_id}:{self.level} {self.status}>"
 
 
+def status_policy() -> StatusPolicy:
+    """The configured date policy (SURVEILLANCE_GRACE_DAYS, MAX_SUSPENSION_MONTHS); defaults without an app."""
+    if not has_app_context():
+        return DEFAULT_POLICY
+    return StatusPolicy(surveillance_grace_days=int(current_app.config.get("SURVEILLANCE_GRACE_DAYS", 0)),
+                        max_suspension_months=int(current_app.config.get("MAX_SUSPENSION_MONTHS", 6)))
+
+
 def surveillance_grace_days() -> int:
-    return int(current_app.config.get("SURVEILLANCE_GRACE_DAYS", 0)) if has_app_context() else 0
+    return status_policy().surveillance_grace_days
 
 
 @event.listens_for(Session, "before_flush")

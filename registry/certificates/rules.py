@@ -168,15 +168,26 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class StatusPolicy:
+    """The certification body's date policy that public status depends on (shown on /policy)."""
+    surveillance_grace_days: int = 0
+    max_suspension_months: int = 6
+
+
+DEFAULT_POLICY = StatusPolicy()
+
+
 def effective_status(stored: CertificateStatus | str, expires_on: dt.date, today: dt.date,
                      suspended_until: dt.date | None = None, surveillance_due_on: dt.date | None = None,
-                     surveillance_grace_days: int = 0) -> CertificateStatus:
+                     policy: StatusPolicy = DEFAULT_POLICY) -> CertificateStatus:
     """What the public sees on `today`, from the stored status and dates alone (no job needs to have run).
 
     - revoked and withdrawn are final;
     - past expires_on, anything else is expired;
     - a suspension whose end date has passed unresolved becomes a revocation;
-    - a valid certificate whose surveillance is overdue (beyond the grace days) is suspended.
+    - a valid certificate whose surveillance is overdue (beyond the policy's grace days) is suspended, and
+      once that suspension has lasted the policy's maximum without the audit, it is revoked.
     """
     stored = CertificateStatus(stored)
     if stored in (CertificateStatus.REVOKED, CertificateStatus.WITHDRAWN):
@@ -186,9 +197,35 @@ def effective_status(stored: CertificateStatus | str, expires_on: dt.date, today
     if stored is CertificateStatus.SUSPENDED and suspended_until is not None and today > suspended_until:
         return CertificateStatus.REVOKED
     if (stored is CertificateStatus.VALID and surveillance_due_on is not None
-            and today > surveillance_due_on + dt.timedelta(days=surveillance_grace_days)):
+            and today > surveillance_due_on + dt.timedelta(days=policy.surveillance_grace_days)):
+        if today > overdue_suspension_end(surveillance_due_on, policy.surveillance_grace_days,
+                                          policy.max_suspension_months):
+            return CertificateStatus.REVOKED
         return CertificateStatus.SUSPENDED
     return stored
+
+
+def overdue_suspension_start(surveillance_due_on: dt.date, grace_days: int) -> dt.date:
+    """The first day a certificate is suspended for an overdue surveillance audit."""
+    return surveillance_due_on + dt.timedelta(days=grace_days + 1)
+
+
+def overdue_suspension_end(surveillance_due_on: dt.date, grace_days: int, max_months: int) -> dt.date:
+    """The last day of that suspension; the day after, the certificate is revoked (DOMAIN.md §3)."""
+    return add_months(overdue_suspension_start(surveillance_due_on, grace_days), max_months)
+
+
+def overdue_revocation_cutoff(today: dt.date, grace_days: int, max_months: int) -> dt.date:
+    """The earliest surveillance due date NOT yet revoked on `today`: due dates before it are revoked.
+
+    The inverse of overdue_suspension_end for SQL filters. add_months is monotone but clamps month ends,
+    so the cut-off is found by checking the few days around the approximate inverse.
+    """
+    approx = add_months(today, -max_months) - dt.timedelta(days=grace_days + 1)
+    day = approx - dt.timedelta(days=6)
+    while today > overdue_suspension_end(day, grace_days, max_months):
+        day += dt.timedelta(days=1)
+    return day
 
 
 class LifecycleAction(enum.StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy import String, and_, bindparam, case, cast, func, literal, selec
 from sqlalchemy.orm import joinedload
 
 from registry import clock
+from registry.certificates import rules
 from registry.certificates.identifiers import fold, normalise_uscc
 from registry.certificates.importer import N_, ImportRow, Problem
 from registry.certificates.lifecycle import snapshot as lifecycle_snapshot
@@ -32,6 +33,13 @@ def _grace_cutoff(today: dt.date) -> dt.date:
     return today - dt.timedelta(days=surveillance_grace_days())
 
 
+def _overdue_revocation_cutoff(today: dt.date) -> dt.date:
+    """Surveillance due before this day was overdue so long that the certificate is revoked today."""
+    from registry.certificates.models import status_policy
+    policy = status_policy()
+    return rules.overdue_revocation_cutoff(today, policy.surveillance_grace_days, policy.max_suspension_months)
+
+
 def effective_status_expr(today: dt.date):
     """SQL twin of rules.effective_status, so lists and counts filter on what the public sees."""
     terminal = [CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]
@@ -40,6 +48,9 @@ def effective_status_expr(today: dt.date):
         (Certificate.expires_on < today, literal(CertificateStatus.EXPIRED.value)),
         (and_(Certificate.status == CertificateStatus.SUSPENDED.value, Certificate.suspended_until.is_not(None),
               Certificate.suspended_until < today), literal(CertificateStatus.REVOKED.value)),
+        (and_(Certificate.status == CertificateStatus.VALID.value, Certificate.surveillance_due_on.is_not(None),
+              Certificate.surveillance_due_on < _overdue_revocation_cutoff(today)),
+         literal(CertificateStatus.REVOKED.value)),
         (and_(Certificate.status == CertificateStatus.VALID.value, Certificate.surveillance_due_on.is_not(None),
               Certificate.surveillance_due_on < _grace_cutoff(today)), literal(CertificateStatus.SUSPENDED.value)),
         else_=Certificate.status,
@@ -235,10 +246,10 @@ class VerificationFacts:
         return surveillance_due_on(self.last_surveillance_on or self.issued_on, self.scheme.surveillance_interval_months)
 
     def effective_status(self, today: dt.date | None = None) -> CertificateStatus:
-        from registry.certificates.models import surveillance_grace_days
+        from registry.certificates.models import status_policy
         from registry.certificates.rules import effective_status
         return effective_status(self.status, self.expires_on, today or clock.today(), suspended_until=self.suspended_until,
-                                surveillance_due_on=self.surveillance_due, surveillance_grace_days=surveillance_grace_days())
+                                surveillance_due_on=self.surveillance_due, policy=status_policy())
 
 
 _FACT_COLUMNS = (Certificate.id, Certificate.number, Certificate.scheme_id, Certificate.level, Certificate.scope,

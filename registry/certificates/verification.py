@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from registry.certificates.history import DayState, state_on
 from registry.certificates.identifiers import fold
-from registry.certificates.rules import CertificateStatus, effective_status
+from registry.certificates.rules import DEFAULT_POLICY, CertificateStatus, StatusPolicy, effective_status
 
 EARLIEST_DAY = dt.date(1990, 1, 1)
 LATEST_DAY = dt.date(2100, 12, 31)
@@ -63,7 +63,7 @@ class DayAnswer:
 
 
 def answer_for_day(day: dt.date, today: dt.date, entries, *, issued_on: dt.date, current: dict,
-                   grace_days: int = 0) -> DayAnswer:
+                   policy: StatusPolicy = DEFAULT_POLICY) -> DayAnswer:
     """Status and level on `day` (entries: the certificate's ledger entries; current: today's stored facts).
 
     Past and today come from the ledger; the future is projected from the stored dates (expiry, end of a
@@ -73,11 +73,11 @@ def answer_for_day(day: dt.date, today: dt.date, entries, *, issued_on: dt.date,
         status = effective_status(current["status"], current["expires_on"], day,
                                   suspended_until=current.get("suspended_until"),
                                   surveillance_due_on=current.get("surveillance_due_on"),
-                                  surveillance_grace_days=grace_days)
+                                  policy=policy)
         return DayAnswer(day, DayKind.FUTURE, status, current["level"], current["scheme_id"])
     if day < issued_on:
         return DayAnswer(day, DayKind.BEFORE_ISSUE, None, None, current["scheme_id"])
-    state: DayState = state_on(entries, day, grace_days)
+    state: DayState = state_on(entries, day, policy)
     if not state.issued:
         starts = [e.effective_on for e in entries if e.status_after]
         return DayAnswer(day, DayKind.UNRECORDED, None, None, current["scheme_id"],

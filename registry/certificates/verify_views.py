@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length
 from registry import clock, presenters
 from registry.accounts.decorators import role_required
 from registry.certificates import qr, reports, services, verification, verify_cache
-from registry.certificates.models import surveillance_grace_days
+from registry.certificates.models import status_policy
 from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
@@ -114,7 +114,7 @@ def _render_verify(certificate, today, checked_at: str, printed: str, day_raw: s
                 entries = verification.certificate_entries(certificate)
             day_answer = verification.answer_for_day(day, today, entries, issued_on=certificate.issued_on,
                                                      current=verification.current_facts(certificate),
-                                                     grace_days=surveillance_grace_days())
+                                                     policy=status_policy())
     html = render_template(
         "verify/verify.html", gettext=_bound_gettext(), c=certificate, company=certificate.company, status=status,
         s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,

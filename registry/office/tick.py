@@ -4,9 +4,9 @@ what the public pages already show (they compute status from dates and never wai
 For each certificate the tick persists exactly what rules.effective_status says today, dated the day the
 rule made it so:
 - past expires_on: an "expired" ledger entry, effective expires_on + 1 (expired is never stored);
-- a suspension past its end date: stored revoked, "revoked", effective suspended_until + 1;
-- surveillance overdue beyond the grace: stored suspended with no end date, "suspended", effective
-  due date + grace + 1 (the same open-ended suspension the rule computes; an audit lifts it).
+- surveillance overdue beyond the grace: stored suspended until the policy's maximum suspension ends,
+  "suspended", effective due date + grace + 1 (a surveillance audit lifts it);
+- a suspension past its end date (including that one): stored revoked, "revoked", effective end + 1.
 Running it twice on the same day changes nothing the second time; public status is the same before and after.
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from registry.certificates.lifecycle import SYSTEM, record_event, snapshot
-from registry.certificates.models import Certificate
-from registry.certificates.rules import CertificateStatus
+from registry.certificates.models import Certificate, status_policy
+from registry.certificates.rules import CertificateStatus, overdue_suspension_end, overdue_suspension_start
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from registry.ledger.services import append_entry
@@ -70,6 +70,31 @@ def run_tick(today: dt.date) -> TickSummary:
         queue_certificate(certificate.id)
         summary.expired.append(certificate.number)
 
+    policy = status_policy()
+    grace = dt.timedelta(days=policy.surveillance_grace_days)
+    for certificate in db.session.scalars(
+            select(Certificate).where(Certificate.status == CertificateStatus.VALID.value,
+                                      Certificate.surveillance_due_on.is_not(None),
+                                      Certificate.surveillance_due_on < today - grace,
+                                      Certificate.expires_on >= today)
+            .order_by(Certificate.surveillance_due_on, Certificate.id)).all():
+        # Overdue long enough, the rule already says revoked: persist the suspension first (history stays
+        # true), and the suspension-ended pass below turns it into the revocation.
+        if certificate.effective_status(today) not in (CertificateStatus.SUSPENDED, CertificateStatus.REVOKED):
+            continue
+        due = certificate.surveillance_due
+        effective_on = overdue_suspension_start(due, policy.surveillance_grace_days)
+        reason = _text(lambda d=due: _("The surveillance audit due on %(day)s has not been carried out.",
+                                       day=d.isoformat()))
+        certificate.status = CertificateStatus.SUSPENDED.value
+        certificate.suspended_until = overdue_suspension_end(due, policy.surveillance_grace_days,
+                                                             policy.max_suspension_months)
+        certificate.status_reason = reason
+        certificate.status_changed_on = effective_on
+        record_event(certificate, "suspended", actor_role=SYSTEM.role, reason=reason, effective_on=effective_on,
+                     public_text=reason, extra={"cause": OVERDUE_CAUSE, "surveillance_due_on": due.isoformat()})
+        summary.suspended.append(certificate.number)
+
     for certificate in db.session.scalars(
             select(Certificate).where(Certificate.status == CertificateStatus.SUSPENDED.value,
                                       Certificate.suspended_until.is_not(None), Certificate.suspended_until < today,
@@ -88,24 +113,4 @@ def run_tick(today: dt.date) -> TickSummary:
                      public_text=reason, extra={"cause": "suspension_ended", "suspended_until": ended.isoformat()})
         summary.revoked.append(certificate.number)
 
-    grace = dt.timedelta(days=int(current_app.config["SURVEILLANCE_GRACE_DAYS"]))
-    for certificate in db.session.scalars(
-            select(Certificate).where(Certificate.status == CertificateStatus.VALID.value,
-                                      Certificate.surveillance_due_on.is_not(None),
-                                      Certificate.surveillance_due_on < today - grace,
-                                      Certificate.expires_on >= today)
-            .order_by(Certificate.surveillance_due_on, Certificate.id)).all():
-        if certificate.effective_status(today) is not CertificateStatus.SUSPENDED:
-            continue
-        due = certificate.surveillance_due
-        effective_on = due + grace + ONE_DAY
-        reason = _text(lambda d=due: _("The surveillance audit due on %(day)s has not been carried out.",
-                                       day=d.isoformat()))
-        certificate.status = CertificateStatus.SUSPENDED.value
-        certificate.suspended_until = None  # open-ended, as the rule computes it: the audit lifts it
-        certificate.status_reason = reason
-        certificate.status_changed_on = effective_on
-        record_event(certificate, "suspended", actor_role=SYSTEM.role, reason=reason, effective_on=effective_on,
-                     public_text=reason, extra={"cause": OVERDUE_CAUSE, "surveillance_due_on": due.isoformat()})
-        summary.suspended.append(certificate.number)
     return summary

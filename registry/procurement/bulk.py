@@ -21,8 +21,8 @@ from sqlalchemy import select
 from registry import clock
 from registry.certificates import history
 from registry.certificates.identifiers import fold, is_valid_uscc
-from registry.certificates.models import Certificate, Company, surveillance_grace_days
-from registry.certificates.rules import CertificateStatus
+from registry.certificates.models import Certificate, Company, status_policy
+from registry.certificates.rules import CertificateStatus, StatusPolicy
 from registry.certificates.services import lookup
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
@@ -261,11 +261,11 @@ def _primary(certificates: list[Certificate], today: dt.date) -> Certificate:
     return max(certificates, key=lambda c: (c.effective_status(today) is CertificateStatus.VALID, c.issued_on, c.id))
 
 
-def state_for(certificate: Certificate, entries, day: dt.date, grace: int | None = None) -> history.DayState:
+def state_for(certificate: Certificate, entries, day: dt.date, policy: StatusPolicy | None = None) -> history.DayState:
     """The state on `day` from the certificate's ledger entries; by its record if it has none."""
-    grace = surveillance_grace_days() if grace is None else grace
+    policy = status_policy() if policy is None else policy
     if entries:
-        return history.state_on(entries, day, grace)
+        return history.state_on(entries, day, policy)
     # No ledger history (rows entered before the ledger existed): judge the current record by date.
     if day < certificate.issued_on:
         return history.DayState(day, False, None, None, None, None, None)
@@ -295,7 +295,7 @@ def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> Bul
         for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id.in_(chunk))):
             entries_by_certificate[entry.certificate_id].append(entry)
     complaints = open_complaint_counts(sorted(certificate_ids))
-    grace = surveillance_grace_days()
+    policy = status_policy()
 
     rows: list[BulkRow] = []
     for identifier in identifiers:
@@ -312,7 +312,7 @@ def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> Bul
         entries = entries_by_certificate.get(certificate.id, [])
         row = BulkRow(identifier, MatchKind.EXACT, certificate=certificate,
                       other_numbers=[c.number for c in found if c.id != certificate.id],
-                      on_state=state_for(certificate, entries, on, grace),
+                      on_state=state_for(certificate, entries, on, policy),
                       status_today=certificate.effective_status(today),
                       open_complaints=None if complaints is None else complaints.get(certificate.id, 0))
         row.flags = _flags(certificate, row, entries, today)

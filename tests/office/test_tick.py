@@ -115,3 +115,23 @@ def test_overdue_suspension_persisted_by_the_tick_is_lifted_by_the_audit_not_by_
         certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
         assert certificate.status == "valid" and certificate.effective_status().value == "valid"
     assert "0 suspended" in runner.invoke(args=["registry", "tick"]).output
+
+
+def test_surveillance_overdue_past_the_maximum_suspension_is_revoked_and_the_tick_records_both_steps(app, runner):
+    with app.app_context():
+        # issued 2024-09-01, never surveilled: due 2025-09-01, suspended from 2025-09-02 to 2026-03-02,
+        # revoked from 2026-03-03 (today is pinned to 2026-06-01)
+        number = make_certificate(issued_on=dt.date(2024, 9, 1)).number
+        db.session.commit()
+    assert _public_statuses(app, dt.date(2026, 6, 1))[number] == "revoked"
+    assert _public_statuses(app, dt.date(2026, 3, 2))[number] == "suspended"
+    result = runner.invoke(args=["registry", "tick"])
+    assert result.exit_code == 0, result.output
+    assert _public_statuses(app, dt.date(2026, 6, 1))[number] == "revoked"
+    with app.app_context():
+        entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == number)
+                                     .order_by(LedgerEntry.seq)).all()
+        assert [(e.kind, e.effective_on) for e in entries] == [
+            ("suspended", dt.date(2025, 9, 2)), ("revoked", dt.date(2026, 3, 3))]
+        certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+        assert history.status_on(certificate, dt.date(2025, 12, 1)).status.value == "suspended"

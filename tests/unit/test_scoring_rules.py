@@ -10,10 +10,12 @@ from registry.certificates.rules import (
     CertificateStatus,
     IndicatorScore,
     ScoringError,
+    StatusPolicy,
     cut_to_cents,
     default_expiry,
     effective_status,
     judge,
+    overdue_revocation_cutoff,
     score_from_totals,
     score_sheet,
     surveillance_due_on,
@@ -165,3 +167,34 @@ def test_default_expiry_is_issue_plus_validity_minus_one_day(issued_on, expires_
 def test_surveillance_due_twelve_months_after_the_last_audit_clamped_to_month_end():
     assert surveillance_due_on(dt.date(2025, 6, 1), 12) == dt.date(2026, 6, 1)
     assert surveillance_due_on(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+
+
+# ---- overdue surveillance: suspended, then revoked when the maximum suspension has run out
+
+
+@pytest.mark.parametrize("today, grace, expected", [
+    (dt.date(2026, 3, 1), 0, "valid"),        # the due day itself
+    (dt.date(2026, 3, 2), 0, "suspended"),    # first overdue day
+    (dt.date(2026, 3, 10), 14, "valid"),      # inside the grace
+    (dt.date(2026, 9, 2), 0, "suspended"),    # last day of the 6-month suspension (from 2026-03-02)
+    (dt.date(2026, 9, 3), 0, "revoked"),      # the day after
+    (dt.date(2026, 9, 17), 14, "revoked"),    # grace shifts the whole window
+    (dt.date(2026, 9, 16), 14, "suspended"),
+])
+def test_overdue_surveillance_suspends_then_revokes(today, grace, expected):
+    policy = StatusPolicy(surveillance_grace_days=grace, max_suspension_months=6)
+    status = effective_status("valid", dt.date(2028, 1, 1), today, surveillance_due_on=dt.date(2026, 3, 1), policy=policy)
+    assert status.value == expected
+
+
+@pytest.mark.parametrize("grace", [0, 3, 30])
+@pytest.mark.parametrize("today", [dt.date(2026, 3, 31), dt.date(2026, 8, 29), dt.date(2026, 8, 31),
+                                    dt.date(2027, 2, 28), dt.date(2028, 2, 29)])
+def test_sql_cutoff_agrees_with_the_rule_for_every_due_date_around_it(today, grace):
+    """The SQL filter uses the cut-off; it must split due dates exactly where the rule does."""
+    policy = StatusPolicy(surveillance_grace_days=grace, max_suspension_months=6)
+    cutoff = overdue_revocation_cutoff(today, grace, 6)
+    for offset in range(-10, 11):
+        due = cutoff + dt.timedelta(days=offset)
+        revoked = effective_status("valid", dt.date(2030, 1, 1), today, surveillance_due_on=due, policy=policy).value == "revoked"
+        assert revoked == (due < cutoff), (due, cutoff)
