@@ -11,9 +11,13 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from registry import clock
+from registry.accounts import services as account_services
+from registry.accounts.models import User
 from registry.certificates import services as certificate_services
 from registry.certificates.importer import COLUMNS
 from registry.certificates.models import Certificate
+from registry.complaints.demo import seed_demo_complaints
+from registry.complaints.models import Complaint
 from registry.demo import data
 from registry.extensions import db
 
@@ -41,9 +45,43 @@ def load_command(force: bool):
     companies = len({row.uscc for row in rows})
     click.echo(f"演示数据：企业 {companies} 家，证书 {len(rows)} 张（本次新增 {summary.created}）。/ Demo data: {companies} "
                f"companies, {len(rows)} certificates ({summary.created} added now, {summary.unchanged} already there).")
+
+    # Accounts after the register (the company account binds to a valid certificate's company), then
+    # complaints in every stage, filed through the real services, once.
+    logins = account_services.ensure_demo_accounts()
+    # Fictional consumers get no console "SMS": keep the demo's messages in memory while seeding.
+    backend = current_app.config.get("MESSAGE_BACKEND")
+    current_app.config["MESSAGE_BACKEND"] = "memory"
+    try:
+        filed = _seed_complaints_once(logins)
+        db.session.commit()
+    finally:
+        current_app.config["MESSAGE_BACKEND"] = backend
+    if filed:
+        click.echo(f"演示投诉：{filed} 件。/ Demo complaints: {filed}.")
+    click.echo("演示账号（在 /login 登录）/ Demo accounts (sign in at /login):")
+    for login in logins:
+        bound = f"  [{login.company}]" if login.company else ""
+        click.echo(f"  {login.role:<10} {login.email:<26} password: {login.password}{bound}")
     if not current_app.config.get("DEMO_MODE"):
         click.echo("提示：请设置 DEMO_MODE=1，使每个页面都注明这是演示数据。/ Note: set DEMO_MODE=1 so every page says "
                    "this is demo data.", err=True)
+
+
+def _seed_complaints_once(logins) -> int:
+    """Demo complaints about the demo company's certificates and a few others; none if any exist already."""
+    if db.session.scalar(select(func.count()).select_from(Complaint)):
+        return 0
+    users = {login.role: db.session.scalar(select(User).where(User.email == login.email)) for login in logins}
+    company_user = users.get("company")
+    today = clock.today()
+    valid = db.session.scalars(select(Certificate).where(certificate_services.status_condition("valid", today))
+                               .order_by(Certificate.id).limit(15)).all()
+    own = ([] if company_user is None else db.session.scalars(
+        select(Certificate).where(Certificate.company_id == company_user.company_id)).all())
+    certificates = list({c.id: c for c in [*own, *valid]}.values())
+    company_users = {company_user.company_id: company_user} if company_user else {}
+    return seed_demo_complaints(certificates, users["moderator"], company_users)
 
 
 @cli.command("csv")

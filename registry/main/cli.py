@@ -24,13 +24,17 @@ def init_command():
               help="Run as if today were this date (default: today in Asia/Shanghai).")
 @with_appcontext
 def tick_command(today_text):
-    """Persist date-driven transitions (expired, suspension ended, surveillance overdue). Run daily; idempotent."""
+    """Persist date-driven transitions (expired, suspension ended, surveillance overdue, complaint deadlines).
+
+    Run daily; idempotent.
+    """
     import datetime as dt
 
     from flask import current_app
 
     from registry import clock
     from registry.extensions import db
+    from registry.complaints.services import mark_overdue
     from registry.office.tick import run_tick
 
     if today_text:
@@ -42,10 +46,13 @@ def tick_command(today_text):
     else:
         today = clock.today()
     summary = run_tick(today)
+    # Complaint deadlines are date-driven too: a company that missed its deadline is marked unanswered.
+    complaints = mark_overdue(today)
     db.session.commit()
     click.echo(f"tick {today.isoformat()}: {len(summary.expired)} expired, "
                f"{len(summary.revoked)} revoked (suspension ended), "
                f"{len(summary.suspended)} suspended (surveillance overdue)")
+    click.echo(f"complaints: {complaints.overdue} overdue, {complaints.newly_unanswered} newly unanswered")
     for label, numbers in (("expired", summary.expired), ("revoked", summary.revoked), ("suspended", summary.suspended)):
         for number in numbers:
             click.echo(f"  {label:<9} {number}")

@@ -84,6 +84,17 @@ def test_a_missed_company_deadline_is_marked_unanswered_once_by_the_daily_comman
     assert any("unanswered" in m.subject or "未答复" in m.subject for m in sent())
 
 
+def test_the_daily_registry_tick_also_marks_missed_company_deadlines(app, people):
+    complaint, _ = make_complaint(people["cert"])
+    services.accept_complaint(complaint, people["moderator"])   # due 2026-06-15
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["registry", "tick", "--today", "2026-06-16"])
+    assert result.exit_code == 0, result.output
+    assert "1 newly unanswered" in result.output
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).unanswered
+
+
 def test_an_answer_after_the_deadline_marks_unanswered_even_without_the_daily_command(people):
     complaint, _ = make_complaint(people["cert"])
     services.accept_complaint(complaint, people["moderator"])
