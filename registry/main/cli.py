@@ -33,8 +33,8 @@ def tick_command(today_text):
     from flask import current_app
 
     from registry import clock
-    from registry.extensions import db
     from registry.complaints.services import mark_overdue
+    from registry.extensions import db
     from registry.office.tick import run_tick
 
     if today_text:
