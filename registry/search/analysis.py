@@ -1,0 +1,128 @@
+"""Text analysis for search, as pure functions: the same code makes index tokens and query terms.
+
+Every text goes through `fold` first (OpenCC traditional → simplified, NFKC full-width → half-width,
+lower case), so 海爾, ＨＡＩＥＲ and haier meet the simplified, lower-case forms in the index.
+
+Tokens are produced here and written to the index space-separated (Whoosh KEYWORD fields); Whoosh never
+analyses our text itself. That keeps analysis testable without an index, and the index schema free of
+custom classes.
+
+- words: jieba, search mode (青岛海澜家电有限公司 → 青岛 海澜 家电 有限 公司 有限公司).
+- grams: every 1- and 2-character window of a name's letters and digits. A query of two or more characters
+  matches when all its bigrams are present (LIKE-like: 海澜 and 澜家电 both find 青岛海澜家电有限公司, which
+  jieba words alone miss for cross-word substrings).
+- pinyin: windows of 2–4 syllables of a name (without the legal-form suffix), joined, full and initials:
+  海尔 → haier, he.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from registry.certificates.identifiers import fold as fold_identifier
+
+# Legal-form endings nobody types when looking for a company; left out of pinyin windows only.
+LEGAL_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
+PINYIN_WINDOW = (2, 4)
+_ALNUM = re.compile(r"[^\W_]+", re.UNICODE)
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC  # the official binding; ~1.5 µs per name
+    return OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Traditional → simplified, full-width → half-width, lower case. 海爾 ＴＣＬ → 海尔 tcl."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _t2s().convert(text).lower()
+
+
+def fold_key(text: str) -> str:
+    """Identifier form of a USCC or certificate number: no spaces or dashes, upper case."""
+    return fold_identifier(text)
+
+
+def compact(text: str) -> str:
+    """Only letters and digits (any script), folded: the text n-grams are cut from."""
+    return "".join(_ALNUM.findall(fold(text)))
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def words(text: str) -> list[str]:
+    """Index tokens for running text: jieba search-mode words of the folded text, punctuation dropped."""
+    folded = fold(text)
+    return [w for w in (t.strip() for t in _jieba().cut_for_search(folded)) if w and _ALNUM.fullmatch(w)]
+
+
+def query_words(text: str) -> list[str]:
+    """Query terms: jieba precise-mode words (each is also produced by search mode at index time)."""
+    folded = fold(text)
+    return [w for w in (t.strip() for t in _jieba().cut(folded)) if w and _ALNUM.fullmatch(w)]
+
+
+def grams(text: str) -> list[str]:
+    """Every 1- and 2-character window of the compacted text."""
+    chars = compact(text)
+    out = list(chars)
+    out.extend(chars[i:i + 2] for i in range(len(chars) - 1))
+    return out
+
+
+def query_grams(text: str) -> list[str]:
+    """What a query word must all match in the gram field: its bigrams (or itself if one character)."""
+    chars = compact(text)
+    if len(chars) <= 1:
+        return [chars] if chars else []
+    return list(dict.fromkeys(chars[i:i + 2] for i in range(len(chars) - 1)))
+
+
+def strip_legal_suffix(name: str) -> str:
+    for suffix in LEGAL_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def pinyin(name: str) -> list[str]:
+    """Pinyin windows of a name: 2–4 consecutive syllables joined, in full and as initials."""
+    from pypinyin import lazy_pinyin
+
+    base = strip_legal_suffix(compact(name))
+    if not base:
+        return []
+    syllables = [s for s in lazy_pinyin(base, errors="ignore") if s]
+    initials = [s[0] for s in syllables]
+    low, high = PINYIN_WINDOW
+    out: set[str] = set()
+    for size in range(low, high + 1):
+        for start in range(0, len(syllables) - size + 1):
+            out.add("".join(syllables[start:start + size]))
+            out.add("".join(initials[start:start + size]))
+    return sorted(t for t in out if t.isascii() and t.isalnum())
+
+
+def split_query(text: str) -> list[str]:
+    """User words: whitespace-separated, folded, punctuation dropped; odd syntax is just text."""
+    out = []
+    for chunk in fold(text).split():
+        pieces = _ALNUM.findall(chunk)
+        if pieces:
+            out.append("".join(pieces))
+    return out
+
+
+def is_latin(word: str) -> bool:
+    return bool(_LATIN_WORD.fullmatch(word))

@@ -1,0 +1,47 @@
+"""The Whoosh schema of the certificate index (one document per certificate).
+
+Text fields hold tokens made by registry.search.analysis, space-separated (KEYWORD fields), so Whoosh never
+analyses our text and the stored schema contains only Whoosh's own classes.
+"""
+from __future__ import annotations
+
+from whoosh import fields
+
+# Bump when the schema or analysis changes: `flask search check` reports an index of another version,
+# and `flask search rebuild` makes a new one.
+SCHEMA_VERSION = 1
+
+FACET_FIELDS = ("level", "status", "province", "industry", "scheme")
+
+
+def _tokens(boost: float = 1.0) -> fields.KEYWORD:
+    return fields.KEYWORD(lowercase=False, commas=False, scorable=True, field_boost=boost)
+
+
+def build_schema() -> fields.Schema:
+    return fields.Schema(
+        cert_id=fields.ID(stored=True, unique=True),
+        number_key=fields.ID,
+        uscc_key=fields.ID,
+        # Each full name (current and former), compacted: an exact name ranks first.
+        names_exact=fields.KEYWORD(lowercase=False, commas=False, field_boost=10.0),
+        name_words=_tokens(4.0),
+        former_words=_tokens(2.0),
+        name_grams=_tokens(1.0),
+        pinyin=fields.KEYWORD(lowercase=False, commas=False, field_boost=2.0),
+        scope_words=_tokens(1.5),
+        place_words=_tokens(1.0),
+        # Facets and filters (exact values). `status` is the STORED status; "expired" is decided at query
+        # time from `expires`, so the index never goes stale as days pass.
+        level=fields.ID(stored=True),
+        status=fields.ID(stored=True),
+        province=fields.ID(stored=True),
+        industry=fields.ID(stored=True),
+        scheme=fields.ID(stored=True),
+        # Dates as day ordinals (sortable columns for sorting and range filters).
+        issued=fields.NUMERIC(int, bits=32, stored=True, sortable=True),
+        expires=fields.NUMERIC(int, bits=32, stored=True, sortable=True),
+        level_rank=fields.NUMERIC(int, bits=32, sortable=True),
+        # What a result line shows, without a database round trip.
+        display=fields.STORED,
+    )
