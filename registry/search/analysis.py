@@ -11,8 +11,8 @@ custom classes.
 - grams: every 1- and 2-character window of a name's letters and digits. A query of two or more characters
   matches when all its bigrams are present (LIKE-like: 海澜 and 澜家电 both find 青岛海澜家电有限公司, which
   jieba words alone miss for cross-word substrings).
-- pinyin: windows of 2–4 syllables of a name (without the legal-form suffix), joined, full and initials:
-  海尔 → haier, he.
+- pinyin: of each jieba word of a name (without the legal-form suffix) and of adjacent word pairs, in full
+  and as initials: 海尔 → haier, he.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from registry.certificates.identifiers import fold as fold_identifier
 
 # Legal-form endings nobody types when looking for a company; left out of pinyin windows only.
 LEGAL_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
-PINYIN_WINDOW = (2, 4)
 _ALNUM = re.compile(r"[^\W_]+", re.UNICODE)
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 
@@ -97,21 +96,22 @@ def strip_legal_suffix(name: str) -> str:
 
 
 def pinyin(name: str) -> list[str]:
-    """Pinyin windows of a name: 2–4 consecutive syllables joined, in full and as initials."""
+    """Pinyin of each jieba word of a name, in full and as initials: 海尔智家 → haier, he, zhijia, zj.
+
+    Word-aligned, so terms are shared across the register: windows at every syllable (and pairs of adjacent
+    words) made most pinyin terms unique and cost 3–5× the index size of this field (see docs/search.md)."""
     from pypinyin import lazy_pinyin
 
     base = strip_legal_suffix(compact(name))
     if not base:
         return []
-    syllables = [s for s in lazy_pinyin(base, errors="ignore") if s]
-    initials = [s[0] for s in syllables]
-    low, high = PINYIN_WINDOW
-    out: set[str] = set()
-    for size in range(low, high + 1):
-        for start in range(0, len(syllables) - size + 1):
-            out.add("".join(syllables[start:start + size]))
-            out.add("".join(initials[start:start + size]))
-    return sorted(t for t in out if t.isascii() and t.isalnum())
+    parts = []
+    for word in _jieba().cut(base):
+        syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
+        if syllables:
+            parts.append(("".join(syllables), "".join(s[0] for s in syllables)))
+    out = {t for full, initials in parts for t in (full, initials)}
+    return sorted(t for t in out if len(t) >= 2)
 
 
 def split_query(text: str) -> list[str]:

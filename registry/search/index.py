@@ -193,7 +193,10 @@ class SearcherHolder:
                     self._searcher = None
                     raise IndexUnavailable(f"broken: {type(error).__name__}") from error
                 if not fresh:
-                    self._searcher = self._searcher.refresh()
+                    # A new searcher, not refresh(): refresh() reuses the reader of a segment whose
+                    # deletions changed and then still shows the deleted (replaced) document. The old one
+                    # is not closed here (another thread may be using it); it closes when released.
+                    self._searcher = self.store.open().searcher()
                     self._facets = Facets()
             return self._searcher, self._facets
 

@@ -157,7 +157,11 @@ def rebuild(engine, store: IndexStore, procs: int | None = None) -> RebuildRepor
         name, ix = store.create_generation()
         with Session(engine) as session:
             plain = [c for chunk in iter_plain_certificates(session) for c in chunk]
-        writer = ix.writer(limitmb=256)
+        if procs > 1 and len(plain) >= 2000:
+            # Whoosh's own sub-writers index in parallel, one segment each (no merge at the end).
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=128)
+        else:
+            writer = ix.writer(limitmb=256)
         count = 0
         try:
             for doc in build_documents(plain, procs):

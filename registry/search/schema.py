@@ -39,9 +39,9 @@ def build_schema() -> fields.Schema:
         industry=fields.ID(stored=True),
         scheme=fields.ID(stored=True),
         # Dates as day ordinals (sortable columns for sorting and range filters).
-        issued=fields.NUMERIC(int, bits=32, stored=True, sortable=True),
-        expires=fields.NUMERIC(int, bits=32, stored=True, sortable=True),
-        level_rank=fields.NUMERIC(int, bits=32, sortable=True),
+        issued=fields.NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),
+        expires=fields.NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),
+        level_rank=fields.NUMERIC(int, bits=32, sortable=True, shift_step=0),
         # What a result line shows, without a database round trip.
         display=fields.STORED,
     )
