@@ -10,6 +10,7 @@ and one page of hits; the baseline computes the total and one page (no facets).
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import random
 import sqlite3
@@ -152,6 +153,34 @@ def make_queries(rows, count: int, seed: int = 11):
     return out
 
 
+def pinyin_cost(app, workdir: Path, rows, procs) -> str:
+    """Build the same sample twice, with and without pinyin terms, in a separate database."""
+    from registry import create_app
+    from registry.extensions import db
+    from registry.search import analysis, indexer
+    from registry.search.index import IndexStore
+
+    sample = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'sample.db'}",
+                         "SEARCH_INDEX_DIR": str(workdir / "sample-index"), "SEARCH_INDEXER": "external"})
+    load_database(sample, rows)
+    figures = {}
+    with sample.app_context():
+        for label in ("with", "without"):
+            original = analysis.pinyin
+            if label == "without":
+                analysis.pinyin = lambda name: []
+            try:
+                store = IndexStore(workdir / f"sample-index-{label}")
+                report = indexer.rebuild(db.engine, store, procs=procs)
+                figures[label] = (report.seconds, dir_size(store.current_path()))
+            finally:
+                analysis.pinyin = original
+    (with_s, with_b), (without_s, without_b) = figures["with"], figures["without"]
+    return (f"pinyin cost on {len(rows)} certificates: build {with_s:.1f} s with vs {without_s:.1f} s without "
+            f"(+{(with_s - without_s) / without_s * 100:.0f} %), index {with_b / 1e6:.1f} MB vs {without_b / 1e6:.1f} MB "
+            f"(+{(with_b - without_b) / without_b * 100:.0f} %)")
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -171,7 +200,9 @@ def main(argv=None) -> int:
     parser.add_argument("--certificates", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--procs", type=int, default=None)
-    parser.add_argument("--pinyin-cost", action="store_true", help="also build without pinyin and compare")
+    parser.add_argument("--pinyin-cost", action="store_true",
+                        help="also build a sample with and without the pinyin field and compare")
+    parser.add_argument("--pinyin-sample", type=int, default=20_000)
     args = parser.parse_args(argv)
 
     from registry import create_app
@@ -184,6 +215,8 @@ def main(argv=None) -> int:
                       "SEARCH_INDEX_DIR": str(workdir / "index"), "REGISTRY_TODAY": "2026-06-01",
                       "SEARCH_INDEXER": "external"})
     print(f"# search benchmark: {args.certificates} certificates, {args.queries} queries per case, in {workdir}")
+    print(f"# machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f} "
+          "(other work on the machine inflates every figure)")
     started = time.perf_counter()
     rows = list(synthetic_rows(args.certificates))
     load_database(app, rows)
@@ -196,16 +229,7 @@ def main(argv=None) -> int:
         size = dir_size(store.current_path())
         print(f"whoosh: full rebuild {report.seconds:.1f} s (target ≤ 120 s), index {size / 1e6:.1f} MB")
         if args.pinyin_cost:
-            original = analysis.pinyin
-            analysis.pinyin = lambda name: []
-            try:
-                other = IndexStore(workdir / "index-no-pinyin")
-                lean = indexer.rebuild(db.engine, other, procs=args.procs)
-                lean_size = dir_size(other.current_path())
-            finally:
-                analysis.pinyin = original
-            print(f"pinyin cost: +{report.seconds - lean.seconds:.1f} s build, "
-                  f"+{(size - lean_size) / 1e6:.1f} MB ({lean.seconds:.1f} s / {lean_size / 1e6:.1f} MB without)")
+            print(pinyin_cost(app, workdir, rows[:args.pinyin_sample], args.procs))
         names = [c["name"] for c, _ in rows[:5000]]
         t = time.perf_counter()
         for n in names:
@@ -243,6 +267,7 @@ def main(argv=None) -> int:
             print(f"{label:38} {ours[0]:14.1f} {ours[1]:8.1f} {base[0]:12.1f} {base[1]:8.1f}")
         browse = timed(lambda _: run_search(holder, [], {"status": "valid"}, "issued", 1, 20, today), range(50))
         print(f"{'empty query, status=valid, newest first':38} {browse[0]:14.1f} {browse[1]:8.1f}")
+    print(f"# load average at end {os.getloadavg()[0]:.1f}")
     return 0
 
 

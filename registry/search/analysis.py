@@ -8,7 +8,7 @@ analyses our text itself. That keeps analysis testable without an index, and the
 custom classes.
 
 - words: jieba, search mode (青岛海澜家电有限公司 → 青岛 海澜 家电 有限 公司 有限公司).
-- grams: every 1- and 2-character window of a name's letters and digits. A query of two or more characters
+- grams: every 2-character window of a name's letters and digits. A query of two or more characters
   matches when all its bigrams are present (LIKE-like: 海澜 and 澜家电 both find 青岛海澜家电有限公司, which
   jieba words alone miss for cross-word substrings).
 - pinyin: of each jieba word of a name (without the legal-form suffix) and of adjacent word pairs, in full
@@ -73,11 +73,14 @@ def query_words(text: str) -> list[str]:
 
 
 def grams(text: str) -> list[str]:
-    """Every 1- and 2-character window of the compacted text."""
+    """Every 2-character window of the compacted text (a one-character name is its own gram).
+
+    No single characters: a one-character query matches grams by prefix instead, which keeps the most
+    common postings (every 有, 限, 公, 司) out of the index."""
     chars = compact(text)
-    out = list(chars)
-    out.extend(chars[i:i + 2] for i in range(len(chars) - 1))
-    return out
+    if len(chars) == 1:
+        return [chars]
+    return [chars[i:i + 2] for i in range(len(chars) - 1)]
 
 
 def query_grams(text: str) -> list[str]:
@@ -115,13 +118,8 @@ def pinyin(name: str) -> list[str]:
 
 
 def split_query(text: str) -> list[str]:
-    """User words: whitespace-separated, folded, punctuation dropped; odd syntax is just text."""
-    out = []
-    for chunk in fold(text).split():
-        pieces = _ALNUM.findall(chunk)
-        if pieces:
-            out.append("".join(pieces))
-    return out
+    """User words: runs of letters and digits of the folded text; any punctuation or syntax separates."""
+    return _ALNUM.findall(fold(text))
 
 
 def is_latin(word: str) -> bool:

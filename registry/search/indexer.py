@@ -22,6 +22,7 @@ from registry.certificates.models import Certificate
 from registry.search.documents import certificate_document
 from registry.search.index import IndexStore, IndexUnavailable, merge_small_only
 from registry.search.outbox import SearchOutbox
+from registry.search.schema import pack_display, unpack_display
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -41,6 +42,7 @@ def source_digest(certificate) -> str:
 def _document(certificate) -> dict:
     doc = certificate_document(certificate)
     doc["display"]["digest"] = source_digest(certificate)
+    doc["display"] = pack_display(doc["display"])
     return doc
 
 
@@ -221,7 +223,7 @@ def check(engine, store: IndexStore) -> CheckReport:
         seen: set[str] = set()
         for fields in searcher.all_stored_fields():
             cert_id = fields["cert_id"]
-            display = fields["display"]
+            display = unpack_display(fields["display"])
             seen.add(cert_id)
             if cert_id not in expected:
                 report.extra.append(display.get("number", cert_id))

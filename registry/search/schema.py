@@ -5,13 +5,15 @@ analyses our text and the stored schema contains only Whoosh's own classes.
 """
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 
 # Bump when the schema or analysis changes: `flask search check` reports an index of another version,
 # and `flask search rebuild` makes a new one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 FACET_FIELDS = ("level", "status", "province", "industry", "scheme")
+DISPLAY_KEYS = ("number", "name", "former_names", "scope", "sites", "province", "city", "industry", "scheme_id",
+                "level", "status", "issued_on", "expires_on", "digest")
 
 
 def _tokens(boost: float = 1.0) -> fields.KEYWORD:
@@ -23,8 +25,6 @@ def build_schema() -> fields.Schema:
         cert_id=fields.ID(stored=True, unique=True),
         number_key=fields.ID,
         uscc_key=fields.ID,
-        # Each full name (current and former), compacted: an exact name ranks first.
-        names_exact=fields.KEYWORD(lowercase=False, commas=False, field_boost=10.0),
         name_words=_tokens(4.0),
         former_words=_tokens(2.0),
         name_grams=_tokens(1.0),
@@ -38,10 +38,19 @@ def build_schema() -> fields.Schema:
         province=fields.ID(stored=True),
         industry=fields.ID(stored=True),
         scheme=fields.ID(stored=True),
-        # Dates as day ordinals (sortable columns for sorting and range filters).
-        issued=fields.NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),
-        expires=fields.NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),
-        level_rank=fields.NUMERIC(int, bits=32, sortable=True, shift_step=0),
-        # What a result line shows, without a database round trip.
+        # Dates as day ordinals and the level's stars: value columns only (sorting, the expiry test), not
+        # indexed terms, which made the build ~15 % slower for nothing.
+        issued=fields.COLUMN(columns.NumericColumn("i")),
+        expires=fields.COLUMN(columns.NumericColumn("i")),
+        level_rank=fields.COLUMN(columns.NumericColumn("i")),
+        # What a result line shows, without a database round trip (a tuple in DISPLAY_KEYS order).
         display=fields.STORED,
     )
+
+
+def pack_display(display: dict) -> tuple:
+    return tuple(display.get(key) for key in DISPLAY_KEYS)
+
+
+def unpack_display(packed) -> dict:
+    return dict(zip(DISPLAY_KEYS, packed, strict=False))

@@ -18,7 +18,7 @@ from registry.certificates.rules import effective_status
 from registry.certificates.services import CertificateFilters, effective_status_expr, status_condition
 from registry.extensions import db
 from registry.schemes import all_schemes
-from registry.search import analysis, state
+from registry.search import analysis, register_is_empty, state
 from registry.search.index import SORTS, IndexUnavailable, run_search
 from registry.search.schema import FACET_FIELDS
 
@@ -118,6 +118,8 @@ def search(request: SearchRequest) -> SearchOutcome:
         hits = [_with_status(h, today) for h in answer.hits]
         return SearchOutcome(request, hits, answer.total, answer.facets, degraded=False, today=today)
     except IndexUnavailable as error:
+        if str(error) == "missing" and register_is_empty():
+            return SearchOutcome(request, [], 0, {}, degraded=False, today=today)
         log.warning("search index unavailable (%s); using the database fallback", error)
     except Exception:
         log.exception("search index failed; using the database fallback")

@@ -134,7 +134,9 @@ def test_with_the_index_directory_deleted_search_answers_from_the_database_with_
     page = search_page(client, q="海澜")
     assert "青岛海澜家电有限公司" in result_names(page)
     assert "search-degraded" in page
-    health = client.get("/healthz").get_json()
+    response = client.get("/healthz")
+    health = response.get_json()
+    assert response.status_code == 200 and health["status"] == "degraded"
     assert health["checks"]["search"]["status"] == "degraded"
     assert health["checks"]["search"]["index"] == "missing"
     # Filters, facets, sorting and exact identifiers keep working in the fallback.
@@ -212,3 +214,10 @@ def test_two_processes_writing_at_once_never_show_a_lock_error_and_lose_nothing(
     assert check.exit_code == 0, check.output  # every last edit is in the index, nothing pending
     assert len(result_names(search_page(client, q="并发甲第5轮"))) == len(halves["甲"])
     assert len(result_names(search_page(client, q="并发乙第5轮"))) == len(halves["乙"])
+
+
+def test_a_fresh_empty_register_is_healthy_without_an_index(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+    page = search_page(client, q="海尔")
+    assert "search-degraded" not in page and result_names(page) == []
