@@ -10,8 +10,8 @@ and one page of hits; the baseline computes the total and one page (no facets).
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import random
 import sqlite3
 import statistics

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from registry.certificates.models import Certificate, Company
+from registry.certificates.models import Certificate
 from registry.extensions import db
 from registry.search import state
 from registry.search.outbox import SearchOutbox, queue_certificate
