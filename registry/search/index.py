@@ -6,7 +6,7 @@ Layout of SEARCH_INDEX_DIR:
     indexer.lock       held by whoever writes (the outbox indexer, rebuild), so there is one writer
 
 Readers keep one searcher per process and reuse it until the index changes (a new commit or a new
-generation); per-searcher caches hold each filter's and facet's document set.
+generation); per-searcher caches hold each term's, filter's and facet's document set.
 """
 from __future__ import annotations
 
@@ -18,15 +18,11 @@ import shutil
 import threading
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import scoring
-from whoosh.query import And, Every, Or, Prefix, Term
 from whoosh.reading import SegmentReader
-from whoosh.sorting import FieldFacet
 
 from registry.certificates.rules import CertificateStatus
 from registry.search import analysis
@@ -40,9 +36,6 @@ BOOSTS = {
 }
 WORD_FIELDS = ("name_words", "former_words", "scope_words", "place_words")
 SMALL_SEGMENT = 5000
-# TF-IDF, not BM25F: BM25F reads each matching document's field length, which dominated query time, and
-# our fields are short names and phrases where length normalisation adds little.
-WEIGHTING = scoring.TF_IDF()
 
 
 class IndexUnavailable(Exception):
@@ -161,35 +154,44 @@ class IndexStore:
 
 
 # -- searching --------------------------------------------------------------
+#
+# Whoosh stores the postings; matching, counting and ranking are done here on document sets held as
+# Python big integers (bit d set = document d). And/Or are `&`/`|`, counts are `int.bit_count()`, all in C:
+# a facet count over 100,000 documents costs microseconds. Each term's set is read once per searcher
+# (per index version) and cached, as are the filter and facet sets.
+
+TERM_CACHE_SIZE = 4096
+
 
 @dataclass
-class Facets:
-    """Per-searcher caches: each facet value's document set and a docnum → value code array."""
-    sets: dict[str, dict[str, set[int]]] = field(default_factory=dict)
-    codes: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
-    live: set[int] | None = None
+class Caches:
+    """Per-searcher caches: term and prefix sets, facet value sets, the live set, sort orders."""
+    terms: dict[tuple[str, str], int] = field(default_factory=dict)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
     status_for: dt.date | None = None
+    live: int | None = None
+    columns: dict[str, list[int]] = field(default_factory=dict)
+    order: dict[str, list[int]] = field(default_factory=dict)
 
 
 class SearcherHolder:
-    """One long-lived searcher per process, refreshed when the index changes."""
+    """One long-lived searcher per process, replaced when the index changes."""
 
     def __init__(self, store: IndexStore):
         self.store = store
         self._lock = threading.Lock()
         self._searcher = None
         self._generation: str | None = None
-        self._facets = Facets()
+        self._caches = Caches()
 
     def get(self):
-        """(searcher, facet caches), current with the live index; raises IndexUnavailable."""
+        """(searcher, caches), current with the live index; raises IndexUnavailable."""
         with self._lock:
             name = self.store.current_name()
             if self._searcher is None or name != self._generation:
-                ix = self.store.open()
-                self._searcher = ix.searcher(weighting=WEIGHTING)
+                self._searcher = self.store.open().searcher()
                 self._generation = name
-                self._facets = Facets()
+                self._caches = Caches()
             else:
                 try:
                     fresh = self._searcher.up_to_date()
@@ -200,9 +202,9 @@ class SearcherHolder:
                     # A new searcher, not refresh(): refresh() reuses the reader of a segment whose
                     # deletions changed and then still shows the deleted (replaced) document. The old one
                     # is not closed here (another thread may be using it); it closes when released.
-                    self._searcher = self.store.open().searcher(weighting=WEIGHTING)
-                    self._facets = Facets()
-            return self._searcher, self._facets
+                    self._searcher = self.store.open().searcher()
+                    self._caches = Caches()
+            return self._searcher, self._caches
 
     def close(self) -> None:
         with self._lock:
@@ -212,122 +214,156 @@ class SearcherHolder:
             self._searcher = None
 
 
-def _facet_sets(searcher, facets: Facets, name: str) -> dict[str, set[int]]:
-    if name not in facets.sets:
-        stored = "status" if name == "status" else name
-        sets = {}
-        for raw in searcher.lexicon(stored):
+def _segments(searcher):
+    """(segment reader, docnum offset) pairs."""
+    if searcher.subsearchers:
+        return [(sub.reader(), offset) for sub, offset in searcher.subsearchers]
+    return [(searcher.reader(), 0)]
+
+
+def _bits_of(docnums, size: int) -> int:
+    mask = bytearray((size >> 3) + 1)
+    for d in docnums:
+        mask[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(mask, "little")
+
+
+def _posting_ids(reader, fieldname: str, text: str):
+    """All document numbers of a term in one segment, read block by block (deleted ones included)."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except Exception:  # TermNotFound
+        return []
+    while hasattr(matcher, "child"):  # FilterMatcher hiding deleted documents: the live set does that
+        matcher = matcher.child
+    ids: list[int] = []
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            ids.extend(matcher._ids[matcher._i:])
+            matcher._next_block()
+        return ids
+    return list(matcher.all_ids())
+
+
+def live_bits(searcher, caches: Caches) -> int:
+    if caches.live is None:
+        caches.live = _bits_of(searcher.reader().all_doc_ids(), searcher.doc_count_all())
+    return caches.live
+
+
+def term_bits(searcher, caches: Caches, fieldname: str, text: str) -> int:
+    key = (fieldname, text)
+    found = caches.terms.get(key)
+    if found is None:
+        size = searcher.doc_count_all()
+        ids: list[int] = []
+        for reader, offset in _segments(searcher):
+            if (fieldname, text) in reader:
+                ids.extend(d + offset for d in _posting_ids(reader, fieldname, text))
+        found = _bits_of(ids, size) & live_bits(searcher, caches)
+        if len(caches.terms) >= TERM_CACHE_SIZE:
+            caches.terms.clear()
+        caches.terms[key] = found
+    return found
+
+
+def prefix_bits(searcher, caches: Caches, fieldname: str, prefix: str) -> int:
+    key = (fieldname, prefix + "*")
+    found = caches.terms.get(key)
+    if found is None:
+        found = 0
+        for raw in searcher.reader().expand_prefix(fieldname, prefix):
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            found |= term_bits(searcher, caches, fieldname, text)
+        caches.terms[key] = found
+    return found
+
+
+def column_values(searcher, caches: Caches, name: str) -> list[int]:
+    if name not in caches.columns:
+        caches.columns[name] = list(searcher.reader().column_reader(name))
+    return caches.columns[name]
+
+
+def facet_bits(searcher, caches: Caches, name: str, today: dt.date) -> dict[str, int]:
+    """Facet value → document set; for `status` the effective status on `today`."""
+    if name not in caches.facets:
+        values = {}
+        for raw in searcher.lexicon(name):
             value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            docs = set(searcher.docs_for_query(Term(stored, value)))
-            if docs and value:
-                sets[value] = docs
-        facets.sets[name] = sets
-    return facets.sets[name]
-
-
-def _status_sets(searcher, facets: Facets, today: dt.date) -> dict[str, set[int]]:
-    """Effective status → documents on `today`: 'expired' is computed from the stored expiry date."""
-    if facets.status_for != today or "effective_status" not in facets.sets:
-        stored = _facet_sets(searcher, facets, "status")
+            if value:
+                bits = term_bits(searcher, caches, name, value)
+                if bits:
+                    values[value] = bits
+        caches.facets[name] = values
+    if name != "status":
+        return caches.facets[name]
+    if caches.status_for != today or "effective_status" not in caches.facets:
+        stored = caches.facets["status"]
         cutoff = today.toordinal()
-        expires = searcher.reader().column_reader("expires")
-        expired_by_date = {docnum for docnum, day in enumerate(expires) if day < cutoff}
+        expires = column_values(searcher, caches, "expires")
+        past = _bits_of((d for d, day in enumerate(expires) if day < cutoff), searcher.doc_count_all())
         terminal = {CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value}
-        sets: dict[str, set[int]] = {}
-        for value, docs in stored.items():
+        effective: dict[str, int] = {}
+        for value, bits in stored.items():
             if value in terminal:
-                sets[value] = docs
+                effective[value] = effective.get(value, 0) | bits
             else:
-                sets[value] = docs - expired_by_date
-                sets.setdefault(CertificateStatus.EXPIRED.value, set()).update(docs & expired_by_date)
-        facets.sets["effective_status"] = {k: v for k, v in sets.items() if v}
-        facets.codes.pop("effective_status", None)
-        facets.status_for = today
-    return facets.sets["effective_status"]
+                effective[value] = effective.get(value, 0) | (bits & ~past)
+                effective[CertificateStatus.EXPIRED.value] = effective.get(CertificateStatus.EXPIRED.value, 0) | (bits & past)
+        caches.facets["effective_status"] = {k: v for k, v in effective.items() if v}
+        caches.status_for = today
+    return caches.facets["effective_status"]
 
 
-def _sets_for(searcher, facets: Facets, name: str, today: dt.date) -> dict[str, set[int]]:
-    return _status_sets(searcher, facets, today) if name == "status" else _facet_sets(searcher, facets, name)
+# Query words → weighted clauses (each a document set). Every word must match one of its clauses.
 
-
-def _codes_for(searcher, facets: Facets, name: str, today: dt.date) -> tuple[list[int], list[str]]:
-    key = "effective_status" if name == "status" else name
-    sets = _sets_for(searcher, facets, name, today)
-    if key not in facets.codes:
-        values = sorted(sets)
-        codes = [0] * searcher.doc_count_all()
-        for index, value in enumerate(values, start=1):
-            for docnum in sets[value]:
-                codes[docnum] = index
-        facets.codes[key] = (codes, ["", *values])
-    return facets.codes[key]
-
-
-def _live_docs(searcher, facets: Facets) -> set[int]:
-    if facets.live is None:
-        facets.live = set(searcher.reader().all_doc_ids())
-    return facets.live
-
-
-class UnionOr(Or):
-    """An Or that always builds a tree of union matchers (Whoosh otherwise preloads every posting of a
-    small index into arrays, which made each query tens of milliseconds slower)."""
-    matcher_type = Or.DEFAULT_MATCHER
-
-
-def _term(reader, field: str, text: str, boost: float = 1.0):
-    """A Term query, or None when the index does not contain the term (pruned before matching)."""
-    return Term(field, text, boost=boost) if (field, text) in reader else None
-
-
-def _all(parts: list):
-    """And of the parts, or None if any part can never match."""
-    if not parts or any(p is None for p in parts):
-        return None
-    return parts[0] if len(parts) == 1 else And(parts)
-
-
-def _any(options: list):
-    options = [o for o in options if o is not None]
-    if not options:
-        return None
-    return options[0] if len(options) == 1 else UnionOr(options)
-
-
-def grams_query(reader, word: str, boost: float = 1.0):
-    """The gram clause of a word: all its bigrams, or for one character any gram starting with it."""
+def _gram_bits(searcher, caches: Caches, word: str) -> int:
     grams = analysis.query_grams(word)
     if not grams:
-        return None
+        return 0
     if len(grams) == 1 and len(grams[0]) == 1:
-        return Prefix("name_grams", grams[0], boost=boost)
-    return _all([_term(reader, "name_grams", g, boost) for g in grams])
+        return prefix_bits(searcher, caches, "name_grams", grams[0])
+    bits = -1
+    for g in grams:
+        bits &= term_bits(searcher, caches, "name_grams", g)
+        if not bits:
+            return 0
+    return bits
 
 
-def word_query(reader, word: str):
-    """Everything one user word may match, as an Or of boosted clauses, terms absent from the index
-    pruned; None if the word cannot match anything. Never raises on odd input."""
+def _all_terms(searcher, caches: Caches, fieldname: str, parts: list[str]) -> int:
+    bits = -1
+    for p in parts:
+        bits &= term_bits(searcher, caches, fieldname, p)
+        if not bits:
+            return 0
+    return bits if parts else 0
+
+
+def word_clauses(searcher, caches: Caches, word: str) -> list[tuple[float, int]]:
+    """(weight, documents) for everything one user word may match. Never raises on odd input."""
     key = analysis.fold_key(word)
-    clauses = [_term(reader, "number_key", key, BOOSTS["number_key"]),
-               _term(reader, "uscc_key", key, BOOSTS["uscc_key"]),
-               grams_query(reader, word, BOOSTS["name_grams"])]
+    clauses = [(BOOSTS["number_key"], term_bits(searcher, caches, "number_key", key)),
+               (BOOSTS["uscc_key"], term_bits(searcher, caches, "uscc_key", key)),
+               (BOOSTS["name_grams"], _gram_bits(searcher, caches, word))]
     parts = analysis.query_words(word) or [word]
     for name in WORD_FIELDS:
-        clauses.append(_all([_term(reader, name, p, BOOSTS[name]) for p in parts]))
+        clauses.append((BOOSTS[name], _all_terms(searcher, caches, name, parts)))
     if analysis.is_latin(word):
-        clauses.append(_term(reader, "pinyin", word, BOOSTS["pinyin"]))
+        clauses.append((BOOSTS["pinyin"], term_bits(searcher, caches, "pinyin", word)))
     if len(parts) > 1:
         # 海尔空调 typed as one word: each part may match a different field (name, scope, place).
-        clauses.append(_all([_any([*(_term(reader, name, p, BOOSTS[name]) for name in WORD_FIELDS),
-                                   grams_query(reader, p)]) for p in parts]))
-    return _any(clauses)
-
-
-def build_query(reader, words: list[str]):
-    """The query for the user's words (all must match), or None if some word matches nothing."""
-    if not words:
-        return Every()
-    return _all([word_query(reader, w) for w in words])
+        bits = -1
+        for p in parts:
+            either = _gram_bits(searcher, caches, p)
+            for name in WORD_FIELDS:
+                either |= term_bits(searcher, caches, name, p)
+            bits &= either
+        clauses.append((BOOSTS["scope_words"], bits if parts else 0))
+    return [(w, b) for w, b in clauses if b]
 
 
 @dataclass
@@ -338,44 +374,122 @@ class IndexAnswer:
 
 
 SORTS = ("relevance", "level", "issued")
+EXACT_RANKING_LIMIT = 5000
+
+
+def _docnums(bits: int) -> list[int]:
+    """The document numbers in a set, ascending."""
+    out = []
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for index, byte in enumerate(data):
+        if byte:
+            base = index << 3
+            out.extend(base + i for i in range(8) if byte >> i & 1)
+    return out
+
+
+def _sorted_order(searcher, caches: Caches, sort: str) -> list[int]:
+    """All document numbers in the order of a sort (newest issue first; or level, then newest)."""
+    if sort not in caches.order:
+        issued = column_values(searcher, caches, "issued")
+        if sort == "level":
+            rank = column_values(searcher, caches, "level_rank")
+            order = sorted(range(len(issued)), key=lambda d: (-rank[d], -issued[d], d))
+        else:
+            order = sorted(range(len(issued)), key=lambda d: (-issued[d], d))
+        caches.order[sort] = order
+    return caches.order[sort]
+
+
+def _take_in_order(order: list[int], bits: int, skip: int, count: int) -> list[int]:
+    """The documents of `bits` in `order`, after skipping `skip` of them, at most `count`."""
+    if count <= 0 or not bits:
+        return []
+    mask = bits.to_bytes((len(order) >> 3) + 1, "little")
+    out = []
+    for d in order:
+        if mask[d >> 3] >> (d & 7) & 1:
+            if skip:
+                skip -= 1
+                continue
+            out.append(d)
+            if len(out) == count:
+                break
+    return out
+
+
+def _rank(searcher, caches, matched: int, per_word: list[list[tuple[float, int]]], sort: str, start: int,
+          count: int) -> list[int]:
+    """One page of document numbers of `matched`.
+
+    Relevance: each document scores the sum, over the words, of the best weight of a clause it matches
+    (an exact number, a name word, a former name or pinyin, a scope or place word, a bigram); ties and
+    very large result sets go newest first."""
+    total = matched.bit_count()
+    if sort in ("level", "issued") or not per_word:
+        return _take_in_order(_sorted_order(searcher, caches, sort if sort != "relevance" else "issued"),
+                              matched, start, count)
+    # Documents matching some word better than by bigrams only are scored exactly when few enough.
+    strong = 0
+    for clauses in per_word:
+        for weight, bits in clauses:
+            if weight > BOOSTS["name_grams"]:
+                strong |= bits
+    strong &= matched
+    candidates = matched if total <= EXACT_RANKING_LIMIT else strong
+    if candidates.bit_count() > EXACT_RANKING_LIMIT:
+        order = _sorted_order(searcher, caches, "issued")
+        found = _take_in_order(order, strong, start, count)
+        if len(found) < count:
+            found += _take_in_order(order, matched & ~strong, max(0, start - strong.bit_count()), count - len(found))
+        return found
+    issued = column_values(searcher, caches, "issued")
+    docs = _docnums(candidates)
+    scores = dict.fromkeys(docs, 0.0)
+    for clauses in per_word:
+        best = dict.fromkeys(docs, 0.0)
+        for weight, bits in sorted(clauses, key=lambda c: c[0]):
+            hit = bits & candidates
+            if hit:
+                for d in _docnums(hit):
+                    best[d] = weight
+        for d, w in best.items():
+            scores[d] += w
+    ranked = sorted(docs, key=lambda d: (-scores[d], -issued[d], d))
+    page = ranked[start:start + count]
+    if len(page) < count and candidates != matched:
+        rest = matched & ~candidates
+        page += _take_in_order(_sorted_order(searcher, caches, "issued"), rest, max(0, start - len(ranked)),
+                               count - len(page))
+    return page
 
 
 def run_search(holder: SearcherHolder, words: list[str], filters: dict[str, str], sort: str, page: int,
                per_page: int, today: dt.date) -> IndexAnswer:
     """Search the index: matching documents, exact count, facet counts within the matches, one page."""
-    searcher, facets = holder.get()
-    allowed: set[int] | None = None
+    searcher, caches = holder.get()
+    matched = live_bits(searcher, caches)
     for name, value in filters.items():
-        docs = _sets_for(searcher, facets, name, today).get(value, set())
-        allowed = set(docs) if allowed is None else allowed & docs
-    q = build_query(searcher.reader(), words)
-    if q is None:
-        matched: set[int] = set()
-    elif words:
-        matched = set(searcher.docs_for_query(q))
-        if allowed is not None:
-            matched &= allowed
-    else:
-        matched = allowed if allowed is not None else _live_docs(searcher, facets)
+        matched &= facet_bits(searcher, caches, name, today).get(value, 0)
+    per_word = []
+    for word in words:
+        if not matched:
+            break
+        clauses = word_clauses(searcher, caches, word)
+        either = 0
+        for _, bits in clauses:
+            either |= bits
+        matched &= either
+        per_word.append(clauses)
     counts: dict[str, list[tuple[str, int]]] = {}
     for name in FACET_FIELDS:
-        codes, values = _codes_for(searcher, facets, name, today)
-        tally = Counter(map(codes.__getitem__, matched))
-        counts[name] = sorted(((values[c], n) for c, n in tally.items() if c), key=lambda item: (-item[1], item[0]))
-    hits: list[dict] = []
+        tally = [(value, (bits & matched).bit_count()) for value, bits in facet_bits(searcher, caches, name, today).items()]
+        counts[name] = sorted(((v, n) for v, n in tally if n), key=lambda item: (-item[1], item[0]))
     start = (page - 1) * per_page
-    if matched and start < len(matched):
-        limit = start + per_page
-        if sort == "level":
-            sortedby = [FieldFacet("level_rank", reverse=True), FieldFacet("issued", reverse=True)]
-        elif sort == "issued" or not words:
-            sortedby = FieldFacet("issued", reverse=True)
-        else:
-            sortedby = None
-        results = searcher.search(q, limit=limit, filter=matched if (allowed is not None or not words) else None,
-                                  sortedby=sortedby)
-        for hit in results[start:limit]:
-            display = unpack_display(hit["display"])
-            display["cert_id"] = int(hit["cert_id"])
-            hits.append(display)
-    return IndexAnswer(hits=hits, total=len(matched), facets=counts)
+    hits: list[dict] = []
+    for docnum in _rank(searcher, caches, matched, per_word, sort, start, per_page) if matched else []:
+        stored = searcher.stored_fields(docnum)
+        display = unpack_display(stored["display"])
+        display["cert_id"] = int(stored["cert_id"])
+        hits.append(display)
+    return IndexAnswer(hits=hits, total=matched.bit_count(), facets=counts)
