@@ -164,8 +164,18 @@ TERM_CACHE_SIZE = 4096
 
 
 @dataclass
+class SegmentCache:
+    """What never changes for one Whoosh segment (its postings and columns; deletions are separate), so
+    it survives index changes: after an outbox commit only the new small segment is read."""
+    terms: dict[tuple[str, str], int] = field(default_factory=dict)
+    columns: dict[str, list[int]] = field(default_factory=dict)
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class Caches:
     """Per-searcher caches: term and prefix sets, facet value sets, the live set, sort orders."""
+    segments: list = field(default_factory=list)  # (SegmentCache, reader, offset, doc count)
     terms: dict[tuple[str, str], int] = field(default_factory=dict)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     status_for: dt.date | None = None
@@ -183,6 +193,7 @@ class SearcherHolder:
         self._searcher = None
         self._generation: str | None = None
         self._caches = Caches()
+        self._segment_caches: dict[str, SegmentCache] = {}
 
     def get(self):
         """(searcher, caches), current with the live index; raises IndexUnavailable."""
@@ -191,7 +202,8 @@ class SearcherHolder:
             if self._searcher is None or name != self._generation:
                 self._searcher = self.store.open().searcher()
                 self._generation = name
-                self._caches = Caches()
+                self._segment_caches = {}
+                self._caches = self._new_caches()
             else:
                 try:
                     fresh = self._searcher.up_to_date()
@@ -203,8 +215,22 @@ class SearcherHolder:
                     # deletions changed and then still shows the deleted (replaced) document. The old one
                     # is not closed here (another thread may be using it); it closes when released.
                     self._searcher = self.store.open().searcher()
-                    self._caches = Caches()
+                    self._caches = self._new_caches()
             return self._searcher, self._caches
+
+    def _new_caches(self) -> Caches:
+        caches = Caches()
+        kept: dict[str, SegmentCache] = {}
+        for reader, offset in _segments(self._searcher):
+            try:
+                key = reader.segment().segment_id()
+            except Exception:
+                key = f"reader-{id(reader)}"
+            segment_cache = self._segment_caches.get(key) or SegmentCache()
+            kept[key] = segment_cache
+            caches.segments.append((segment_cache, reader, offset, reader.doc_count_all()))
+        self._segment_caches = kept
+        return caches
 
     def close(self) -> None:
         with self._lock:
@@ -249,7 +275,13 @@ def _posting_ids(reader, fieldname: str, text: str):
 
 def live_bits(searcher, caches: Caches) -> int:
     if caches.live is None:
-        caches.live = _bits_of(searcher.reader().all_doc_ids(), searcher.doc_count_all())
+        live = 0
+        for _, reader, offset, count in caches.segments:
+            bits = (1 << count) - 1
+            if reader.has_deletions():
+                bits &= ~_bits_of(reader.deleted_docs_set, count)
+            live |= bits << offset
+        caches.live = live
     return caches.live
 
 
@@ -257,12 +289,17 @@ def term_bits(searcher, caches: Caches, fieldname: str, text: str) -> int:
     key = (fieldname, text)
     found = caches.terms.get(key)
     if found is None:
-        size = searcher.doc_count_all()
-        ids: list[int] = []
-        for reader, offset in _segments(searcher):
-            if (fieldname, text) in reader:
-                ids.extend(d + offset for d in _posting_ids(reader, fieldname, text))
-        found = _bits_of(ids, size) & live_bits(searcher, caches)
+        found = 0
+        for segment_cache, reader, offset, count in caches.segments:
+            bits = segment_cache.terms.get(key)
+            if bits is None:
+                bits = _bits_of(_posting_ids(reader, fieldname, text), count) if key in reader else 0
+                if len(segment_cache.terms) >= TERM_CACHE_SIZE:
+                    segment_cache.terms.clear()
+                segment_cache.terms[key] = bits
+            if bits:
+                found |= bits << offset
+        found &= live_bits(searcher, caches)
         if len(caches.terms) >= TERM_CACHE_SIZE:
             caches.terms.clear()
         caches.terms[key] = found
@@ -283,7 +320,12 @@ def prefix_bits(searcher, caches: Caches, fieldname: str, prefix: str) -> int:
 
 def column_values(searcher, caches: Caches, name: str) -> list[int]:
     if name not in caches.columns:
-        caches.columns[name] = list(searcher.reader().column_reader(name))
+        values: list[int] = []
+        for segment_cache, reader, _, _ in caches.segments:
+            if name not in segment_cache.columns:
+                segment_cache.columns[name] = list(reader.column_reader(name))
+            values.extend(segment_cache.columns[name])
+        caches.columns[name] = values
     return caches.columns[name]
 
 
@@ -291,8 +333,13 @@ def facet_bits(searcher, caches: Caches, name: str, today: dt.date) -> dict[str,
     """Facet value → document set; for `status` the effective status on `today`."""
     if name not in caches.facets:
         values = {}
-        for raw in searcher.lexicon(name):
-            value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        names: set[str] = set()
+        for segment_cache, reader, _, _ in caches.segments:
+            if name not in segment_cache.values:
+                segment_cache.values[name] = [raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                                              for raw in reader.lexicon(name)]
+            names.update(segment_cache.values[name])
+        for value in sorted(names):
             if value:
                 bits = term_bits(searcher, caches, name, value)
                 if bits:
