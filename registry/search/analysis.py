@@ -62,8 +62,14 @@ def _jieba():
 
 def words(text: str) -> list[str]:
     """Index tokens for running text: jieba search-mode words of the folded text, punctuation dropped."""
+    return list(_words(text or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
+    # Cached: scopes, sites, cities, provinces and industries repeat across thousands of certificates.
     folded = fold(text)
-    return [w for w in (t.strip() for t in _jieba().cut_for_search(folded)) if w and _ALNUM.fullmatch(w)]
+    return tuple(w for w in (t.strip() for t in _jieba().cut_for_search(folded)) if w and _ALNUM.fullmatch(w))
 
 
 def query_words(text: str) -> list[str]:
@@ -103,18 +109,22 @@ def pinyin(name: str) -> list[str]:
 
     Word-aligned, so terms are shared across the register: windows at every syllable (and pairs of adjacent
     words) made most pinyin terms unique and cost 3–5× the index size of this field (see docs/search.md)."""
-    from pypinyin import lazy_pinyin
-
     base = strip_legal_suffix(compact(name))
     if not base:
         return []
-    parts = []
-    for word in _jieba().cut(base):
-        syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
-        if syllables:
-            parts.append(("".join(syllables), "".join(s[0] for s in syllables)))
-    out = {t for full, initials in parts for t in (full, initials)}
+    out = {t for word in _jieba().cut(base) for t in _word_pinyin(word)}
     return sorted(t for t in out if len(t) >= 2)
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    """(full, initials) of one word, or () if it has no Chinese syllables (cached: words repeat)."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
+    if not syllables:
+        return ()
+    return ("".join(syllables), "".join(s[0] for s in syllables))
 
 
 def split_query(text: str) -> list[str]:
