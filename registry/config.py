@@ -16,6 +16,9 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{PROJECT_ROOT / 'instance' / 'registry.db'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    # Who writes the search index: "inline" (one process, right after each commit) or "external"
+    # (gunicorn: web workers never write; run one `flask search worker`). See docs/search.md.
+    SEARCH_INDEXER = "inline"
     # Where QR codes and receipts point: printed codes live for years, so set the real host in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     # Key for the check code in printed QR codes; unset: derived from SECRET_KEY. Set it once and keep it:
@@ -94,6 +97,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
     "SEARCH_INDEX_DIR": str,
+    "SEARCH_INDEXER": str,
     "PUBLIC_BASE_URL": str,
     "QR_SECRET": str,
     "UPLOAD_DIR": str,

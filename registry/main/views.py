@@ -53,7 +53,11 @@ def healthz():
     health_of_search = current_app.extensions.get("registry.search_health")
     if health_of_search is not None:
         checks["search"] = health_of_search()
-    return jsonify(status="ok" if healthy else "degraded", checks=checks), (200 if healthy else 503)
+    # A degraded search (database fallback) still serves every page: say so, but stay 200.
+    search = checks.get("search")
+    search_degraded = isinstance(search, dict) and search.get("status") == "degraded"
+    status = "ok" if healthy and not search_degraded else "degraded"
+    return jsonify(status=status, checks=checks), (200 if healthy else 503)
 
 
 @bp.route("/policy")
