@@ -31,6 +31,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Benchmarks print median / p95 / throughput against a baseline measured in the same run (minutes each).
+bench: install
+	PYTHONPATH=. $(BIN)/python benchmarks/verify.py
+	PYTHONPATH=. $(BIN)/python benchmarks/bulk.py
+	PYTHONPATH=. $(BIN)/python benchmarks/complaints.py
+	PYTHONPATH=. $(BIN)/python benchmarks/search.py
+
 lint: install
 	$(BIN)/ruff check .
 
