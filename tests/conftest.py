@@ -64,14 +64,19 @@ def _fresh_schema(backend: str) -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(tmp_path, backend):
-    app = make_app(tmp_path, backend)
-    yield app
+def close_app(app, tmp_path: Path) -> None:
+    """Release the app's connections (PostgreSQL keeps them open otherwise) and drop its index folder."""
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     shutil.rmtree(tmp_path / "search_index", ignore_errors=True)
+
+
+@pytest.fixture
+def app(tmp_path, backend):
+    app = make_app(tmp_path, backend)
+    yield app
+    close_app(app, tmp_path)
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ skipped browser test would hide a broken page.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-from registry.extensions import db
-from tests.conftest import make_app
+from tests.conftest import close_app, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,10 +42,7 @@ def live_app(tmp_path):
     """The app on a fresh SQLite database (browser tests run on SQLite only)."""
     app = make_app(tmp_path, "sqlite", WTF_CSRF_ENABLED=True)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    shutil.rmtree(tmp_path / "search_index", ignore_errors=True)
+    close_app(app, tmp_path)
 
 
 @pytest.fixture
