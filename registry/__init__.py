@@ -1,7 +1,9 @@
 """The registry's Flask application factory."""
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import os
 
 from flask import Flask, abort, request
@@ -97,6 +99,9 @@ def _configure_database(app: Flask) -> None:
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     # Copied, so one app's options never leak into the next (the default is a class attribute).
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # JSON columns hold Chinese text (former names, sites): store real UTF-8, not \uXXXX escapes, so SQL
+    # (the search fallback's LIKE, an operator's psql) sees the characters.
+    options.setdefault("json_serializer", functools.partial(json.dumps, ensure_ascii=False))
     if uri.startswith("sqlite"):
         # Several requests may wait on SQLite's single writer; wait instead of failing at once.
         options["connect_args"] = {**options.get("connect_args", {}), "timeout": 30}

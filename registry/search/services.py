@@ -9,7 +9,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import String, case, cast, func, literal, or_, select
 from sqlalchemy.orm import contains_eager
 
 from registry import clock
@@ -157,14 +157,16 @@ def _conditions(request: SearchRequest, today: dt.date) -> list:
         like = f"%{word}%"  # split_query keeps letters and digits only: no LIKE wildcards get through
         key = analysis.fold_key(word)
         conditions.append(or_(func.lower(Company.name).like(like), func.lower(Certificate.scope).like(like),
+                              func.lower(cast(Company.former_names, String)).like(like),
                               Company.city.like(like), Company.province.like(like), Company.industry.like(like),
                               func.upper(Certificate.number) == key, Company.uscc == key))
     return conditions
 
 
 def search_database(request: SearchRequest, today: dt.date) -> SearchOutcome:
-    """Plain SQL substring search with the same filters, sorts and facets (slower, no folding of
-    traditional characters or pinyin): used while the index is missing or broken."""
+    """Plain SQL substring search with the same filters, sorts and facets, used while the index is missing or
+    broken. Slower, and it folds only the query: no pinyin, and text stored in traditional characters
+    (some former names) is matched only as typed."""
     conditions = _conditions(request, today)
     base = (select(Certificate).join(Certificate.company).options(contains_eager(Certificate.company))
             .where(*conditions))

@@ -146,6 +146,14 @@ def test_with_the_index_directory_deleted_search_answers_from_the_database_with_
     assert client.get("/search", query_string={"q": "99925 SV 90001 R0"}).status_code == 302
 
 
+def test_the_database_fallback_also_finds_a_company_by_its_former_name(app, client, register):
+    with app.app_context():
+        shutil.rmtree(state().store.root)
+    page = search_page(client, q="老字号修理")
+    assert "search-degraded" in page
+    assert result_names(page) == ["远景售后服务有限公司"]
+
+
 def test_rebuild_after_loss_restores_full_search_and_health(app, client, runner, register):
     with app.app_context():
         shutil.rmtree(state().store.root)
