@@ -230,21 +230,22 @@ def _mark_text(certificate) -> qr.MarkText:
 
 
 def _mark_or_gone(number: str):
-    """The certificate, or the 410 page saying why no mark is served for it."""
+    """(certificate, the URL its mark's QR encodes, None), or (certificate, None, the 410 page saying why
+    no mark is served for it). The URL carries the printed level, so an old mark can be recognised."""
     certificate = _certificate_or_404(number)
     status = certificate.effective_status(clock.today())
     if status is not CertificateStatus.VALID:
         page = render_template("verify/mark_gone.html", c=certificate, status=status, s=presenters.status_view(status))
-        return certificate, make_response(page, 410)
-    return certificate, None
+        return certificate, None, make_response(page, 410)
+    url = qr.verify_url(_base_url(), certificate.number, qr.check_code(certificate.number, _key()), certificate.level)
+    return certificate, url, None
 
 
 @bp.route("/certificates/<number>/mark.svg")
 def mark_svg(number: str):
-    certificate, gone = _mark_or_gone(number)
+    certificate, url, gone = _mark_or_gone(number)
     if gone is not None:
         return gone
-    url = qr.verify_url(_base_url(), certificate.number, qr.check_code(certificate.number, _key()), certificate.level)
     text = _mark_text(certificate)
     return _image_response(qr.etag_for("mark.svg", url, repr(text)), "image/svg+xml", lambda: qr.mark_svg(text, url),
                            MARK_MAX_AGE, f"mark-{certificate.number}.svg")
@@ -252,10 +253,9 @@ def mark_svg(number: str):
 
 @bp.route("/certificates/<number>/mark.png")
 def mark_png(number: str):
-    certificate, gone = _mark_or_gone(number)
+    certificate, url, gone = _mark_or_gone(number)
     if gone is not None:
         return gone
-    url = qr.verify_url(_base_url(), certificate.number, qr.check_code(certificate.number, _key()), certificate.level)
     text = _mark_text(certificate)
     if not qr.has_cjk_font(current_app.config.get("MARK_FONT_PATH")) and not text.level.isascii():
         with force_locale("en"):  # no CJK font on this server: print the English words rather than boxes
