@@ -47,8 +47,11 @@ PRODUCTION_KEY_PLACEHOLDER = DefaultConfig.SECRET_KEY
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, instance config.py, environment, then the test mapping."""
+    # Tests pass their own instance folder, so they never read or write the real one (instance/config.py,
+    # the database, the verify-cache stamp).
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+                instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(from_environment())

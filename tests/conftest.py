@@ -32,6 +32,7 @@ def make_app(tmp_path: Path, backend: str = "sqlite", **overrides):
     """A configured app on a fresh database (used by the fixtures and by tests needing special config)."""
     config = {
         "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": _database_url(backend, tmp_path),
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),

@@ -189,7 +189,7 @@ WRITER_SCRIPT = textwrap.dedent("""
 
     uri, index_dir, label, ids = sys.argv[1], sys.argv[2], sys.argv[3], [int(i) for i in sys.argv[4].split(",")]
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SEARCH_INDEX_DIR": index_dir, "REGISTRY_TODAY": "2026-06-01",
-                      "SEARCH_INLINE_LOCK_WAIT": 30})
+                      "SEARCH_INLINE_LOCK_WAIT": 30, "INSTANCE_PATH": index_dir + "-instance"})
     with app.app_context():
         for round_ in range(6):
             for cert_id in ids:

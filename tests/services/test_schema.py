@@ -14,7 +14,7 @@ from registry.extensions import db
 
 
 def _app_on(url: str, tmp_path):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                        "SEARCH_INDEX_DIR": str(tmp_path / "idx"), "SECRET_KEY": "t"})
 
 
@@ -48,6 +48,7 @@ def test_registry_init_on_postgresql_in_a_scratch_schema(tmp_path):
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "t",
+                          "INSTANCE_PATH": str(tmp_path / "instance"),
                           "SEARCH_INDEX_DIR": str(tmp_path / "idx"),
                           "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}})
         runner = app.test_cli_runner()
