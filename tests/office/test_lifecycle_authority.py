@@ -1,0 +1,156 @@
+"""The lifecycle authority: language-neutral public history, and history that cannot be moved between certificates."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, text
+
+from registry.certificates import lifecycle
+from registry.certificates.models import Certificate
+from registry.extensions import db
+from registry.ledger.models import LedgerEntry
+from registry.ledger.services import append_entry
+from tests.factories import make_certificate
+
+
+def _certificate(app, **overrides) -> str:
+    with app.app_context():
+        number = make_certificate(**overrides).number
+        db.session.commit()
+    return number
+
+
+def _entries(app, number: str, kind: str | None = None) -> list[LedgerEntry]:
+    with app.app_context():
+        stmt = select(LedgerEntry).where(LedgerEntry.certificate_number == number).order_by(LedgerEntry.seq)
+        if kind:
+            stmt = stmt.where(LedgerEntry.kind == kind)
+        entries = db.session.scalars(stmt).all()
+        db.session.expunge_all()
+        return entries
+
+
+# --- language-neutral history ------------------------------------------------------------------------
+
+def test_an_officer_on_english_pages_stores_chinese_public_text_and_each_reader_sees_their_language(
+        app, officer_client, client):
+    number = _certificate(app)
+    response = officer_client.post(f"/office/certificates/{number}/suspend?lang=en",
+                                   data={"suspend-until": "2026-08-01", "suspend-reason": "Complaints confirmed"})
+    assert response.status_code == 302
+    [entry] = _entries(app, number, "suspended")
+    assert entry.public_text == "暂停至 2026-08-01。"          # hashed, in the registry's legal language
+    assert entry.data["message"] == {"id": "Suspended until %(day)s.", "params": {"day": "2026-08-01"}}
+    assert entry.reason == "Complaints confirmed"               # the actor's own words, as written
+    english = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    chinese = client.get(f"/certificates/{number}?lang=zh").get_data(as_text=True)
+    assert "Suspended until 2026-08-01." in english and "暂停至" not in english
+    assert "暂停至 2026-08-01。" in chinese and "Suspended until" not in chinese
+
+
+def test_the_same_decision_on_chinese_pages_stores_the_same_hashed_text(app, officer_client):
+    number = _certificate(app)
+    officer_client.post(f"/office/certificates/{number}/suspend?lang=zh",
+                        data={"suspend-until": "2026-08-01", "suspend-reason": "投诉查实"})
+    [entry] = _entries(app, number, "suspended")
+    assert entry.public_text == "暂停至 2026-08-01。"
+    assert entry.data["message"]["id"] == "Suspended until %(day)s."
+
+
+def test_an_audit_message_with_translated_parameters_renders_whole_in_each_language(app, officer_client, client):
+    import re
+
+    from tests.office.helpers import SCORE_85, sheet_data
+    number = _certificate(app)
+    url = f"/office/certificates/{number}/audits/new?kind=surveillance&lang=en"
+    preview = officer_client.post(url, data=sheet_data(SCORE_85, preview="y", reason="Annual surveillance"))
+    score = re.search(r'name="confirmed_score" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    officer_client.post(url, data=sheet_data(SCORE_85, save="y", confirmed_score=score, reason="Annual surveillance"))
+    [entry] = _entries(app, number, "audit_recorded")
+    assert entry.public_text.startswith("监督审核") and "Surveillance" not in entry.public_text
+    assert "三星" in entry.public_text
+    english = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    assert "Surveillance audit passed: score 85.00, result Three stars." in english
+    chinese = client.get(f"/certificates/{number}?lang=zh").get_data(as_text=True)
+    assert entry.public_text in chinese
+
+
+def test_tick_history_is_chinese_when_hashed_and_english_for_an_english_reader(app, runner, client):
+    number = _certificate(app, issued_on=dt.date(2023, 5, 20))   # expired on 2026-05-19
+    assert runner.invoke(args=["registry", "tick"]).exit_code == 0
+    [entry] = _entries(app, number, "expired")
+    assert entry.public_text == "有效期于 2026-05-19 届满，未再认证。"
+    assert "Validity" not in entry.public_text
+    english = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    assert "Validity ended on 2026-05-19 without renewal." in english
+
+
+def test_entries_written_before_message_ids_keep_their_hash_and_show_their_stored_text(app, client, runner):
+    number = _certificate(app)
+    with app.app_context():
+        certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+        append_entry(kind="updated", actor_role="officer", certificate=certificate, status_after="valid",
+                     level_after="4", public_text="旧式条目文本", data={})
+        db.session.commit()
+    assert "旧式条目文本" in client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_the_ledger_message_id_and_parameters_are_covered_by_the_hash(app, runner):
+    number = _certificate(app)
+    with app.app_context():
+        certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+        lifecycle.suspend_certificate(certificate, reason="投诉查实", until=dt.date(2026, 8, 1), actor=lifecycle.SYSTEM)
+        db.session.commit()
+        seq = db.session.scalar(select(LedgerEntry.seq).where(LedgerEntry.kind == "suspended"))
+        db.session.execute(text("UPDATE ledger_entry SET data = :d WHERE seq = :s"),
+                           {"d": '{"message": {"id": "Restored.", "params": {}}}', "s": seq})
+        db.session.commit()
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1 and f"#{seq}" in result.output
+
+
+# --- history goes by the hashed number ---------------------------------------------------------------
+
+def _moved_history(app) -> tuple[str, str, int]:
+    """Two certificates; the first one revoked; then its revocation's row link moved to the second."""
+    with app.app_context():
+        victim, other = make_certificate(), make_certificate()
+        for c in (victim, other):
+            lifecycle.record_event(c, "imported", actor_role="import", effective_on=c.issued_on)
+        lifecycle.revoke_certificate(victim, reason="严重违规", actor=lifecycle.SYSTEM)
+        db.session.commit()
+        seq = db.session.scalar(select(LedgerEntry.seq).where(LedgerEntry.kind == "revoked"))
+        db.session.execute(text("UPDATE ledger_entry SET certificate_id = :o WHERE seq = :s"), {"o": other.id, "s": seq})
+        db.session.commit()
+        return victim.number, other.number, seq
+
+
+def test_moving_an_entry_to_another_certificate_is_caught_by_ledger_verify(app, runner):
+    _victim, _other, seq = _moved_history(app)
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert f"entry #{seq} is linked to certificate" in result.output
+
+
+def test_moving_an_entry_does_not_change_the_status_on_a_date_answers(app, client):
+    victim, other, _seq = _moved_history(app)
+    today = "2026-06-01"
+    assert client.get(f"/api/v1/certificates/{victim}/status?on={today}").get_json()["status"] == "revoked"
+    assert client.get(f"/api/v1/certificates/{other}/status?on={today}").get_json()["status"] == "valid"
+    other_page = client.get(f"/certificates/{other}?lang=en").get_data(as_text=True)
+    assert "严重违规" not in other_page
+
+
+def test_the_documented_independent_verifier_checks_each_certificates_history(app, client):
+    """Step 2 of the verifier in docs/back-office.md: the entry an answer cites is that certificate's own
+    latest entry in effect on the day, judged from the export alone."""
+    import json
+    victim, other, _seq = _moved_history(app)
+    chain = [json.loads(line) for line in client.get("/ledger.jsonl").get_data(as_text=True).splitlines() if line]
+    for number in (victim, other):
+        day = "2026-06-01"
+        answer = client.get(f"/api/v1/certificates/{number}/status?on={day}").get_json()
+        own = [e for e in chain if e["certificate_number"] == number and e["status_after"] and e["effective_on"] <= day]
+        latest = max(own, key=lambda e: (e["effective_on"], e["seq"]))
+        assert answer["ledger_seq"] == latest["seq"] and answer["status"] in (latest["status_after"], "expired")
