@@ -154,3 +154,35 @@ def test_the_documented_independent_verifier_checks_each_certificates_history(ap
         own = [e for e in chain if e["certificate_number"] == number and e["status_after"] and e["effective_on"] <= day]
         latest = max(own, key=lambda e: (e["effective_on"], e["seq"]))
         assert answer["ledger_seq"] == latest["seq"] and answer["status"] in (latest["status_after"], "expired")
+
+
+# --- one door ---------------------------------------------------------------------------------------
+
+def test_no_module_but_the_lifecycle_writes_certificate_status_level_validity_or_surveillance():
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "registry"
+    pattern = re.compile(r"\b(?:certificate|cert|c)\.(status|status_changed_on|suspended_until|level|expires_on|"
+                         r"issued_on|last_surveillance_on|surveillance_count|recertification_count)\s*=[^=]")
+    # The importer's apply step is being converted to lifecycle.apply_status (issue 10, developer "import").
+    pending = {"certificates/services.py"}
+    writers = {str(p.relative_to(root)) for p in root.rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))}
+    assert writers - pending == {"certificates/lifecycle.py"}
+
+
+def test_the_hashed_text_does_not_depend_on_the_actors_language(app):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(lang=st.sampled_from(["en", "zh", "zh-Hans", "fr", ""]), days=st.integers(min_value=1, max_value=180))
+    def check(lang, days):
+        until = dt.date(2026, 6, 1) + dt.timedelta(days=days)
+        with app.test_request_context(f"/?lang={lang}"):
+            certificate = make_certificate()
+            entry = lifecycle.suspend_certificate(certificate, reason="投诉查实", until=until, actor=lifecycle.SYSTEM)
+            assert entry.public_text == f"暂停至 {until.isoformat()}。"
+            assert entry.data["message"] == {"id": "Suspended until %(day)s.", "params": {"day": until.isoformat()}}
+            db.session.rollback()
+
+    check()
