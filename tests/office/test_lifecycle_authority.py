@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
+import pytest
 from sqlalchemy import select, text
 
 from registry.certificates import lifecycle
@@ -10,6 +12,8 @@ from registry.certificates.models import Certificate
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from registry.ledger.services import append_entry
+from registry.office import services as office
+from registry.office.tick import run_tick
 from tests.factories import make_certificate
 
 
@@ -186,3 +190,76 @@ def test_the_hashed_text_does_not_depend_on_the_actors_language(app):
             db.session.rollback()
 
     check()
+
+
+# --- lock order, observed on the wire -----------------------------------------------------------------
+
+def _first_write_comes_after_the_ledger_lock(run) -> list[str]:
+    """Run `run()` and return the statements it sent, checking that none writes or row-locks before the ledger lock."""
+    from sqlalchemy import event
+    statements: list[str] = []
+    engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+        db.session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    lock = next((i for i, s in enumerate(statements)
+                 if "pg_advisory_xact_lock" in s or s.startswith("UPDATE ledger_entry SET seq = seq")), None)
+    writes = [i for i, s in enumerate(statements)
+              if s.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE") or s.endswith("FOR UPDATE")
+              or " FOR UPDATE OF " in s]
+    writes = [i for i in writes if i != lock]
+    assert lock is not None, statements
+    assert not writes or min(writes) > lock, [statements[i] for i in range(0, min(writes) + 1)]
+    return statements
+
+
+def _officer():
+    from tests.office.conftest import make_user
+    return make_user("officer", email=f"officer{next(_n)}@office.test")
+
+
+_n = itertools.count()
+
+OPERATIONS = {
+    "suspend": lambda c, o: lifecycle.suspend_certificate(c, reason="投诉查实", until=dt.date(2026, 8, 1), actor=o),
+    "revoke": lambda c, o: lifecycle.revoke_certificate(c, reason="严重违规", actor=o),
+    "withdraw": lambda c, o: lifecycle.withdraw_certificate(c, reason="企业申请", actor=o),
+    "change_level": lambda c, o: lifecycle.change_level(c, new_level="3", reason="降级", actor=o),
+    "edit_certificate": lambda c, o: office.update_certificate(o, c, scope="家用电器的配送、安装服务",
+                                                               service_sites=["上海"], reason="范围调整"),
+    "edit_company": lambda c, o: office.update_company(
+        o, c.company, reason="更名", **{**{n: getattr(c.company, n) for n in office.COMPANY_PUBLIC_FIELDS},
+                                       "name": "改名后的家电服务有限公司"}),
+    "tick": lambda c, o: run_tick(dt.date(2026, 6, 1)),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_every_writer_takes_the_ledger_lock_before_any_row(app_ctx, operation):
+    certificate = make_certificate(issued_on=dt.date(2023, 5, 20) if operation == "tick" else dt.date(2025, 9, 1))
+    officer = _officer()
+    db.session.commit()
+    certificate = db.session.get(Certificate, certificate.id)   # loaded the way a request loads it
+    assert certificate.company.name  # the company too, as the page shows it
+    statements = _first_write_comes_after_the_ledger_lock(lambda: OPERATIONS[operation](certificate, officer))
+    assert any(s.startswith("INSERT INTO ledger_entry") for s in statements)
+
+
+def test_a_surveillance_audit_takes_the_ledger_lock_before_any_row(app_ctx):
+    from tests.office.helpers import SCORE_85
+    certificate = make_certificate(issued_on=dt.date(2025, 3, 1))   # surveillance overdue: suspended on read
+    officer = _officer()
+    db.session.commit()
+    scheme = certificate.scheme
+    earned = {i.id: SCORE_85.get(i.id, str(i.max_points)) for i in scheme.indicators}
+    data = office.AuditInput(audited_on=dt.date(2026, 5, 20), earned=earned)
+    statements = _first_write_comes_after_the_ledger_lock(
+        lambda: office.record_surveillance_audit(officer, certificate, data, reason="年度监督"))
+    assert sum(s.startswith("INSERT INTO ledger_entry") for s in statements) >= 1
