@@ -263,3 +263,67 @@ def test_a_surveillance_audit_takes_the_ledger_lock_before_any_row(app_ctx):
     statements = _first_write_comes_after_the_ledger_lock(
         lambda: office.record_surveillance_audit(officer, certificate, data, reason="年度监督"))
     assert sum(s.startswith("INSERT INTO ledger_entry") for s in statements) >= 1
+
+
+def test_complaint_and_sanction_entries_are_hashed_in_chinese_when_the_staff_read_english(app, client):
+    from registry.complaints import services as complaints
+    from tests.complaints.conftest import make_user
+    from tests.complaints.test_services import make_complaint
+    with app.test_request_context("/?lang=en"):
+        certificate = make_certificate(level="4")
+        moderator, officer = make_user("moderator"), make_user("officer")
+        company = make_user("company", certificate.company)
+        for _i in range(3):
+            complaint, _token = make_complaint(certificate)
+            complaints.accept_complaint(complaint, moderator)
+            complaints.respond_to_complaint(complaint, company, text="已处理")
+            proposal = complaints.close_complaint(complaint, moderator, outcome="upheld", severity="major",
+                                                  public_summary=None)
+        complaints.respond_to_sanction(proposal, company, text="我们已整改")
+        complaints.decide_sanction(proposal, officer, confirm=True, reason="Three major complaints upheld")
+        db.session.commit()
+        number = certificate.number
+    outcome = _entries(app, number, "complaint_outcome")[-1]
+    lowered = _entries(app, number, "level_changed")[-1]
+    assert outcome.public_text.startswith("投诉 ") and "已结案" in outcome.public_text
+    assert "closed" not in outcome.public_text and "Repair" not in outcome.public_text
+    assert lowered.public_text.startswith("依据处理规则") and "lowered" not in lowered.public_text
+    english = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
+    assert "Level lowered by one under sanction rule" in english
+    assert "(Repair) closed: upheld." in english
+    chinese = client.get(f"/certificates/{number}?lang=zh").get_data(as_text=True)
+    assert lowered.public_text in chinese and "Level lowered" not in chinese
+
+
+def test_two_ticks_at_once_on_either_database_write_each_entry_once(app):
+    """SQLite's single write lock (taken first by the tick) serialises the two as PostgreSQL's advisory lock does."""
+    import threading
+
+    from sqlalchemy import func
+    with app.app_context():
+        numbers = [make_certificate(issued_on=dt.date(2023, 5, 1 + n)).number for n in range(10)]
+        db.session.commit()
+    barrier, results = threading.Barrier(2), []
+
+    def tick():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(run_tick(dt.date(2026, 6, 1)).changed)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 — asserted below
+                results.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [0, 10], results
+    with app.app_context():
+        counts = dict(db.session.execute(select(LedgerEntry.certificate_number, func.count())
+                                         .where(LedgerEntry.kind == "expired")
+                                         .group_by(LedgerEntry.certificate_number)).all())
+        assert counts == {number: 1 for number in numbers}
