@@ -23,10 +23,11 @@ def lock_head() -> None:
     if db.session.info.get(_LOCKED_KEY):
         return  # already held by this transaction (both locks last until it ends)
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(272922)"))
-    elif dialect == "sqlite":
-        db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
+    with db.session.no_autoflush:  # pending row changes are written after the lock, never before it
+        if dialect == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(272922)"))
+        elif dialect == "sqlite":
+            db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
     db.session.info[_LOCKED_KEY] = True
 
 

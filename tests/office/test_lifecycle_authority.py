@@ -327,3 +327,74 @@ def test_two_ticks_at_once_on_either_database_write_each_entry_once(app):
                                          .where(LedgerEntry.kind == "expired")
                                          .group_by(LedgerEntry.certificate_number)).all())
         assert counts == {number: 1 for number in numbers}
+
+
+def test_four_officers_at_once_on_either_database_write_one_suspension(app):
+    import threading
+
+    from registry.errors import InvalidTransition
+    number = _certificate(app)
+    barrier, results = threading.Barrier(4), []
+
+    def suspend(n):
+        with app.app_context():
+            try:
+                certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+                barrier.wait(timeout=10)
+                lifecycle.suspend_certificate(certificate, reason=f"投诉查实 {n}", until=dt.date(2026, 8, 1),
+                                              actor=lifecycle.SYSTEM)
+                db.session.commit()
+                results.append("suspended")
+            except InvalidTransition:
+                db.session.rollback()
+                results.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=suspend, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["refused", "refused", "refused", "suspended"]
+    assert [e.kind for e in _entries(app, number)].count("suspended") == 1
+
+
+# --- the importer's door -----------------------------------------------------------------------------
+
+def test_the_importer_enters_a_certificate_and_a_back_dated_suspension_through_the_lifecycle(app, client):
+    from decimal import Decimal
+
+    from registry.certificates.rules import default_expiry
+    from registry.schemes import get_scheme
+    from tests.factories import make_company
+    with app.app_context():
+        issued = dt.date(2025, 9, 1)
+        certificate = Certificate(number="99925SV09999R0", company=make_company(), scheme_id="gbt27922-2011", level="4",
+                                  score=Decimal("91.50"), scope="家用电器维修服务", service_sites=[], issued_on=issued,
+                                  expires_on=default_expiry(get_scheme("gbt27922-2011"), issued), first_issued_on=issued,
+                                  status="valid", status_reason="")
+        lifecycle.issue(certificate, actor=lifecycle.IMPORT, reason="", kind="imported")
+        lifecycle.apply_status(certificate, "suspended", reason="文件记载：监督发现问题", actor=lifecycle.IMPORT,
+                               effective_on=dt.date(2026, 5, 1), until=dt.date(2026, 9, 1))
+        db.session.commit()
+    entries = _entries(app, "99925SV09999R0")
+    assert [(e.kind, e.effective_on, e.actor_role) for e in entries] == [
+        ("imported", dt.date(2025, 9, 1), "import"), ("suspended", dt.date(2026, 5, 1), "import")]
+    answer = client.get("/api/v1/certificates/99925SV09999R0/status?on=2026-04-30").get_json()
+    assert answer["status"] == "valid"
+    assert client.get("/api/v1/certificates/99925SV09999R0/status?on=2026-05-02").get_json()["status"] == "suspended"
+
+
+def test_the_importer_cannot_bring_a_revoked_certificate_back(app):
+    from registry.errors import InvalidTransition
+    number = _certificate(app)
+    with app.app_context():
+        certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+        lifecycle.revoke_certificate(certificate, reason="严重违规", actor=lifecycle.SYSTEM)
+        db.session.commit()
+        with pytest.raises(InvalidTransition):
+            lifecycle.apply_status(certificate, "valid", reason="导入行", actor=lifecycle.IMPORT)
+        db.session.rollback()
+        assert db.session.get(Certificate, certificate.id).status == "revoked"
+    assert [e.kind for e in _entries(app, number)] == ["revoked"]
