@@ -99,6 +99,18 @@ def audit_kind_name(kind: str) -> str:
             "recertification": _("Recertification audit"), "special": _("Special audit")}.get(kind, kind)
 
 
+def ledger_text(entry) -> str:
+    """A ledger entry's public text in the reader's language (rendered from its message id and parameters)."""
+    from registry.ledger.messages import entry_text
+    return entry_text(entry)
+
+
+def ledger_reason(entry) -> str:
+    """A ledger entry's reason: the actor's words, or the registry's own reason in the reader's language."""
+    from registry.ledger.messages import entry_reason
+    return entry_reason(entry)
+
+
 def ledger_kind_name(kind: str) -> str:
     """Words for ledger entry kinds; domains that add kinds add their words here."""
     return {

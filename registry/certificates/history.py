@@ -49,5 +49,5 @@ def status_on(certificate, day: dt.date) -> DayState:
     from registry.certificates.models import status_policy
     from registry.extensions import db
     from registry.ledger.models import LedgerEntry
-    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)).all()
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)).all()
     return state_on(entries, day, status_policy())

@@ -1,8 +1,23 @@
-"""Lifecycle use cases: suspend, restore, revoke, withdraw, change level, and recording public events.
+"""The one lifecycle authority: every change of a certificate's status, level, validity or surveillance.
 
-Every change goes through record_event, so each one leaves a ledger entry carrying a snapshot of the
-certificate's dates (what `history.state_on` needs to answer "what was the status on day X") and an
-outbox row for search. Services never commit; permissions are checked here, not only in templates.
+The back office, complaints (sanctions, appeals), the importer and the daily tick call these operations;
+none of them writes certificate state directly. Each operation
+1. takes the locks, in the one order below,
+2. (re)reads the certificate's state under them,
+3. checks the transition against rules.TRANSITIONS (and the date rules),
+4. writes the row and its ledger entry (record_event), and queues the search update.
+
+Lock order (the same everywhere, so two writers never wait on each other in a circle):
+1. the ledger head: PostgreSQL advisory lock 272922 (transaction-scoped); SQLite: its single write lock,
+   taken by a no-op write;
+2. certificate rows, SELECT … FOR UPDATE, in ascending id order;
+3. company rows, SELECT … FOR UPDATE, in ascending id order.
+Nothing may write a certificate or company row before step 1 in the same transaction. All locks last
+until the transaction ends (the view or CLI command commits).
+
+Public texts are `LedgerMessage`s (registry.ledger.messages): the entry stores the message id and its
+parameters, and its hashed text is rendered in the registry's legal language (zh-Hans), whatever the
+actor's screen language. Services never commit; permissions are checked here, not only in templates.
 """
 from __future__ import annotations
 
@@ -12,17 +27,22 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from registry import clock
 from registry.certificates import rules
-from registry.certificates.models import Certificate
+from registry.certificates.models import Certificate, Company, status_policy
 from registry.certificates.rules import CertificateStatus, IllegalTransition, LifecycleAction
 from registry.errors import InvalidTransition, PermissionDenied, ValidationError
+from registry.extensions import db
+from registry.ledger.messages import N_, LedgerMessage, legal_text
 from registry.ledger.models import LedgerEntry
-from registry.ledger.services import append_entry
+from registry.ledger.services import append_entry, lock_head
 from registry.search.outbox import queue_certificate
 
-DECIDING_ROLES = frozenset({"admin", "officer", "system"})
+DECIDING_ROLES = frozenset({"admin", "officer", "system", "import"})
+OVERDUE_CAUSE = "surveillance_overdue"
+ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -35,7 +55,40 @@ class SystemActor:
 
 
 SYSTEM = SystemActor()
+IMPORT = SystemActor("import")
 
+
+# --- locks -----------------------------------------------------------------------------------------
+
+def lock_certificates(*certificates: Certificate, companies=()) -> None:
+    """Take the locks of a change in the documented order and re-read the rows under them.
+
+    Pending changes of this session are flushed after the ledger lock (so they too are written under it);
+    then the certificate rows, then the company rows, are locked in id order and reloaded, so the caller
+    checks its transition against the state no one else can change until this transaction ends.
+    """
+    lock_head()
+    db.session.flush()
+    ids = sorted({c.id for c in certificates if c is not None and c.id is not None})
+    if ids:
+        db.session.scalars(select(Certificate).where(Certificate.id.in_(ids)).order_by(Certificate.id)
+                           .with_for_update(of=Certificate).execution_options(populate_existing=True)).all()
+    company_ids = sorted({c.id for c in companies if c is not None and c.id is not None})
+    if company_ids:
+        db.session.scalars(select(Company).where(Company.id.in_(company_ids)).order_by(Company.id)
+                           .with_for_update(of=Company).execution_options(populate_existing=True)).all()
+
+
+def lock_company(company: Company) -> list[Certificate]:
+    """Lock a company and all its certificates (ledger, certificates by id, company); returns the certificates."""
+    lock_head()
+    certificates = list(db.session.scalars(select(Certificate).where(Certificate.company_id == company.id)
+                                           .order_by(Certificate.id)))
+    lock_certificates(*certificates, companies=[company])
+    return certificates
+
+
+# --- the ledger entry ------------------------------------------------------------------------------
 
 def snapshot(certificate: Certificate) -> dict:
     """The dated facts the public status depends on, stored with each ledger entry."""
@@ -49,17 +102,37 @@ def snapshot(certificate: Certificate) -> dict:
     }
 
 
-def record_event(certificate: Certificate, kind: str, *, actor_role: str, reason: str = "", public_text: str = "",
-                 effective_on: dt.date | None = None, extra: dict | None = None) -> LedgerEntry:
-    """Append a ledger entry for a change to `certificate` (after the change is applied) and queue search."""
+def record_event(certificate: Certificate, kind: str, *, actor_role: str, reason: str | LedgerMessage = "",
+                 public_text: str | LedgerMessage = "", effective_on: dt.date | None = None,
+                 extra: dict | None = None, message: LedgerMessage | None = None,
+                 status_after: str | None = None) -> LedgerEntry:
+    """Append a ledger entry for a change to `certificate` (after the change is applied) and queue search.
+
+    `message` (or a LedgerMessage given as public_text) is stored as id and parameters, and its text in the
+    legal language is hashed as public_text. `reason` is the actor's own words; a LedgerMessage reason (the
+    registry's own, e.g. the tick's) is stored the same way. `status_after` overrides the stored status for
+    events that record a computed status (expired).
+    """
+    lock_head()  # a no-op when this transaction already holds it
+    if message is None and isinstance(public_text, LedgerMessage):
+        message = public_text
+    data = {}
+    if message is not None:
+        data["message"] = message.encode()
+        public_text = legal_text(message)
+    if isinstance(reason, LedgerMessage):
+        data["reason_message"] = reason.encode()
+        reason = legal_text(reason)
     certificate.refresh_derived_dates()
-    data = {"snapshot": snapshot(certificate), **(extra or {})}
+    data = {"snapshot": snapshot(certificate), **data, **(extra or {})}
     entry = append_entry(kind=kind, actor_role=actor_role, certificate=certificate,
-                         effective_on=effective_on or clock.today(), status_after=certificate.status,
+                         effective_on=effective_on or clock.today(), status_after=status_after or certificate.status,
                          level_after=certificate.level, public_text=public_text, reason=reason, data=data)
     queue_certificate(certificate.id)
     return entry
 
+
+# --- checks ----------------------------------------------------------------------------------------
 
 def require_deciding_role(actor) -> None:
     """Certification decisions belong to officers and admins (and the registry's own rules)."""
@@ -72,6 +145,10 @@ def require_reason(reason: str | None) -> str:
     if len(text) < 2:
         raise ValidationError(_("Give the reason for this action."), fields={"reason": _("A reason is required.")})
     return text
+
+
+def _reason(reason) -> str | LedgerMessage:
+    return reason if isinstance(reason, LedgerMessage) else require_reason(reason)
 
 
 def _check_transition(certificate: Certificate, action: LifecycleAction, today: dt.date) -> CertificateStatus:
@@ -87,87 +164,115 @@ def _status_word(status: CertificateStatus) -> str:
     return status_view(status).word
 
 
-def suspend_certificate(certificate: Certificate, *, reason: str, until: dt.date, actor) -> LedgerEntry:
+def is_overdue_suspension(certificate: Certificate) -> bool:
+    """Stored as suspended by the daily tick because surveillance was overdue (not an officer's sanction)."""
+    if certificate.status != CertificateStatus.SUSPENDED.value:
+        return False
+    last = db.session.scalar(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number,
+                                                        LedgerEntry.kind == "suspended")
+                             .order_by(LedgerEntry.seq.desc()).limit(1))
+    return last is not None and (last.data or {}).get("cause") == OVERDUE_CAUSE
+
+
+def _status_reason_text(reason) -> str:
+    return legal_text(reason) if isinstance(reason, LedgerMessage) else reason
+
+
+# --- decisions -------------------------------------------------------------------------------------
+
+def suspend_certificate(certificate: Certificate, *, reason, until: dt.date, actor,
+                        message: LedgerMessage | None = None, extra: dict | None = None) -> LedgerEntry:
     """Suspend until a date at most MAX_SUSPENSION_MONTHS ahead; the mark may not be used meanwhile.
 
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
     require_deciding_role(actor)
-    reason = require_reason(reason)
+    reason = _reason(reason)
     today = clock.today()
-    _check_transition(certificate, LifecycleAction.SUSPEND, today)
     latest = rules.latest_suspension_end(today, current_app.config["MAX_SUSPENSION_MONTHS"])
     if until is None or until <= today or until > latest:
         raise ValidationError(_("The suspension must end after today and no later than %(day)s.", day=latest.isoformat()),
                               fields={"until": _("Choose a date up to %(day)s.", day=latest.isoformat())})
+    lock_certificates(certificate)
+    _check_transition(certificate, LifecycleAction.SUSPEND, today)
     certificate.status = CertificateStatus.SUSPENDED.value
     certificate.suspended_until = until
-    certificate.status_reason = reason
+    certificate.status_reason = _status_reason_text(reason)
     certificate.status_changed_on = today
-    return record_event(certificate, "suspended", actor_role=actor.role, reason=reason,
-                        public_text=_("Suspended until %(day)s.", day=until.isoformat()))
+    return record_event(certificate, "suspended", actor_role=actor.role, reason=reason, extra=extra,
+                        message=message or LedgerMessage(N_("Suspended until %(day)s."), day=until))
 
 
-def restore_certificate(certificate: Certificate, *, reason: str, actor) -> LedgerEntry:
-    """Lift a suspension.
+def restore_certificate(certificate: Certificate, *, reason, actor, message: LedgerMessage | None = None,
+                        extra: dict | None = None, allow_overdue: bool = False) -> LedgerEntry:
+    """Lift a suspension decided by the body (an overdue-surveillance suspension needs the audit instead).
 
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
     require_deciding_role(actor)
-    reason = require_reason(reason)
+    reason = _reason(reason)
     today = clock.today()
+    lock_certificates(certificate)
     _check_transition(certificate, LifecycleAction.RESTORE, today)
-    if certificate.status != CertificateStatus.SUSPENDED.value:
+    if certificate.status != CertificateStatus.SUSPENDED.value or (not allow_overdue and is_overdue_suspension(certificate)):
         # Suspended only because surveillance is overdue: only a surveillance audit lifts that.
         raise InvalidTransition(_("This certificate is suspended because its surveillance audit is overdue; record the surveillance audit instead."))
     certificate.status = CertificateStatus.VALID.value
     certificate.suspended_until = None
     certificate.status_reason = ""
     certificate.status_changed_on = today
-    return record_event(certificate, "restored", actor_role=actor.role, reason=reason, public_text=_("Restored."))
+    return record_event(certificate, "restored", actor_role=actor.role, reason=reason, extra=extra,
+                        message=message or LedgerMessage(N_("Restored.")))
 
 
-def _end(certificate: Certificate, action: LifecycleAction, kind: str, *, reason: str, actor) -> LedgerEntry:
+def _end(certificate: Certificate, action: LifecycleAction, kind: str, *, reason, actor,
+         message: LedgerMessage | None = None, extra: dict | None = None) -> LedgerEntry:
     require_deciding_role(actor)
-    reason = require_reason(reason)
+    reason = _reason(reason)
     today = clock.today()
+    lock_certificates(certificate)
     new_status = _check_transition(certificate, action, today)
     certificate.status = new_status.value
-    certificate.status_reason = reason
+    certificate.status_reason = _status_reason_text(reason)
     certificate.status_changed_on = today
     certificate.suspended_until = None
-    return record_event(certificate, kind, actor_role=actor.role, reason=reason)
+    return record_event(certificate, kind, actor_role=actor.role, reason=reason, message=message, extra=extra)
 
 
-def revoke_certificate(certificate: Certificate, *, reason: str, actor) -> LedgerEntry:
+def revoke_certificate(certificate: Certificate, *, reason, actor, message: LedgerMessage | None = None,
+                       extra: dict | None = None) -> LedgerEntry:
     """Revoke (撤销): final.
 
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
-    return _end(certificate, LifecycleAction.REVOKE, "revoked", reason=reason, actor=actor)
+    return _end(certificate, LifecycleAction.REVOKE, "revoked", reason=reason, actor=actor, message=message, extra=extra)
 
 
-def withdraw_certificate(certificate: Certificate, *, reason: str, actor) -> LedgerEntry:
+def withdraw_certificate(certificate: Certificate, *, reason, actor, message: LedgerMessage | None = None,
+                         extra: dict | None = None) -> LedgerEntry:
     """Withdraw (注销), e.g. at the holder's request: final.
 
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
-    return _end(certificate, LifecycleAction.WITHDRAW, "withdrawn", reason=reason, actor=actor)
+    return _end(certificate, LifecycleAction.WITHDRAW, "withdrawn", reason=reason, actor=actor, message=message,
+                extra=extra)
 
 
-def change_level(certificate: Certificate, *, new_level: str, reason: str, actor, score: Decimal | None = None,
-                 public_text: str = "", extra: dict | None = None) -> LedgerEntry:
+def change_level(certificate: Certificate, *, new_level: str, reason, actor, score: Decimal | None = None,
+                 public_text: str | LedgerMessage = "", extra: dict | None = None,
+                 message: LedgerMessage | None = None) -> LedgerEntry:
     """Raise or lower the level within the certificate's scheme (surveillance regrade, special audit, sanction).
 
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
     require_deciding_role(actor)
-    reason = require_reason(reason)
+    reason = _reason(reason)
+    lock_certificates(certificate)
     _check_transition(certificate, LifecycleAction.CHANGE_LEVEL, clock.today())
     if certificate.scheme.level(new_level) is None:
         raise ValidationError(_("This level does not exist in the certificate's scheme."), fields={"level": new_level})
@@ -178,4 +283,204 @@ def change_level(certificate: Certificate, *, new_level: str, reason: str, actor
     if score is not None:
         certificate.score = score
     return record_event(certificate, "level_changed", actor_role=actor.role, reason=reason, public_text=public_text,
-                        extra={"level_before": old_level, **(extra or {})})
+                        message=message, extra={"level_before": old_level, **(extra or {})})
+
+
+STATUS_ACTIONS = {CertificateStatus.SUSPENDED: LifecycleAction.SUSPEND, CertificateStatus.VALID: LifecycleAction.RESTORE,
+                  CertificateStatus.REVOKED: LifecycleAction.REVOKE, CertificateStatus.WITHDRAWN: LifecycleAction.WITHDRAW}
+STATUS_KINDS = {CertificateStatus.SUSPENDED: "suspended", CertificateStatus.VALID: "restored",
+                CertificateStatus.REVOKED: "revoked", CertificateStatus.WITHDRAWN: "withdrawn"}
+
+
+def apply_status(certificate: Certificate, status: CertificateStatus | str, *, reason, actor,
+                 effective_on: dt.date | None = None, until: dt.date | None = None,
+                 message: LedgerMessage | None = None, extra: dict | None = None) -> LedgerEntry:
+    """Move a certificate to a stored status by the transition table (for the importer: dated, e.g. back-dated).
+
+    Unlike the officers' operations it takes the effective date and the suspension end as given (the file
+    states them); the transition is still checked against the state on that date under the lock.
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    target = CertificateStatus(status)
+    if target not in STATUS_ACTIONS:
+        raise InvalidTransition(_("This status is never stored; it follows from the dates."))
+    reason = reason if isinstance(reason, LedgerMessage) else (reason or "").strip()
+    day = effective_on or clock.today()
+    lock_certificates(certificate)
+    _check_transition(certificate, STATUS_ACTIONS[target], clock.today())
+    if target is CertificateStatus.SUSPENDED and (until is None or until < day):
+        raise ValidationError(_("A suspension needs an end date after it starts."), fields={"until": str(until or "")})
+    certificate.status = target.value
+    certificate.status_reason = _status_reason_text(reason) if target is not CertificateStatus.VALID else ""
+    certificate.status_changed_on = day
+    certificate.suspended_until = until if target is CertificateStatus.SUSPENDED else None
+    return record_event(certificate, STATUS_KINDS[target], actor_role=actor.role, reason=reason, message=message,
+                        effective_on=day, extra=extra)
+
+
+# --- issue, audits, renewal ------------------------------------------------------------------------
+
+def issue(certificate: Certificate, *, actor, reason, kind: str = "issued", effective_on: dt.date | None = None,
+          message: LedgerMessage | None = None, extra: dict | None = None) -> LedgerEntry:
+    """Enter a new certificate (built by the caller, not yet added) and its first ledger entry.
+
+    The ledger lock is taken before the row is inserted (callers computing a fresh number take it earlier
+    with lock_head, so two issuers never compute the same number).
+    Raises:
+        PermissionDenied
+    """
+    require_deciding_role(actor)
+    lock_head()
+    db.session.add(certificate)
+    db.session.flush()
+    return record_event(certificate, kind, actor_role=actor.role, reason=reason, message=message,
+                        effective_on=effective_on or certificate.issued_on, extra=extra)
+
+
+def _lift_overdue(certificate: Certificate, today: dt.date) -> bool:
+    """A passing audit lifts the automatic suspension for overdue surveillance, never a sanction."""
+    if is_overdue_suspension(certificate):
+        certificate.status = CertificateStatus.VALID.value
+        certificate.suspended_until = None
+        certificate.status_reason = ""
+        certificate.status_changed_on = today
+        return True
+    return False
+
+
+def begin_audit(certificate: Certificate, action: LifecycleAction, *, actor, refuse_sanctioned: bool = False) -> None:
+    """Lock and check before an audit on an existing certificate is scored and stored.
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    require_deciding_role(actor)
+    lock_certificates(certificate)
+    if refuse_sanctioned and certificate.status == CertificateStatus.SUSPENDED.value and not is_overdue_suspension(certificate):
+        raise InvalidTransition(_("This certificate is suspended by a decision of the body; restore it first."))
+    _check_transition(certificate, action, clock.today())
+
+
+def record_audit(certificate: Certificate, *, actor, reason, passed: bool, score: Decimal | None,
+                 message: LedgerMessage, surveillance_on: dt.date | None = None, extra: dict | None = None,
+                 restored_message: LedgerMessage | None = None) -> tuple[LedgerEntry, bool]:
+    """Record an audit's result ("audit_recorded"). A passed one updates the score; a passed surveillance
+    audit (`surveillance_on`) also moves the next due date and lifts an overdue-surveillance suspension,
+    with a "restored" entry when the public status goes back to valid. Returns (entry, restored).
+    Call begin_audit first (it takes the locks).
+    """
+    require_deciding_role(actor)
+    lock_certificates(certificate)
+    today = clock.today()
+    was = certificate.effective_status(today)
+    if passed:
+        if score is not None:
+            certificate.score = score
+        if surveillance_on is not None:
+            certificate.last_surveillance_on = surveillance_on
+            certificate.surveillance_count = (certificate.surveillance_count or 0) + 1
+            _lift_overdue(certificate, today)
+    entry = record_event(certificate, "audit_recorded", actor_role=actor.role, reason=reason, effective_on=today,
+                         message=message, extra=extra)
+    restored = (passed and surveillance_on is not None and was is CertificateStatus.SUSPENDED
+                and certificate.effective_status(today) is CertificateStatus.VALID)
+    if restored:
+        record_event(certificate, "restored", actor_role=actor.role, reason=reason,
+                     message=restored_message or LedgerMessage(N_("Restored: the overdue surveillance audit has been passed.")))
+    return entry, restored
+
+
+def renew_certificate(certificate: Certificate, *, actor, reason, issued_on: dt.date, expires_on: dt.date,
+                      score: Decimal | None, message: LedgerMessage, extra: dict | None = None) -> tuple[LedgerEntry, bool]:
+    """A new validity period (recertification), same number; lifts an overdue-surveillance suspension.
+
+    Returns (entry, restored). Raises: PermissionDenied, InvalidTransition.
+    """
+    require_deciding_role(actor)
+    lock_certificates(certificate)
+    today = clock.today()
+    _check_transition(certificate, LifecycleAction.RECERTIFY, today)
+    restored = _lift_overdue(certificate, today)
+    certificate.issued_on = issued_on
+    certificate.expires_on = expires_on
+    certificate.last_surveillance_on = None  # a new cycle: the next surveillance is due a year from issued_on
+    certificate.recertification_count = (certificate.recertification_count or 0) + 1
+    if score is not None:
+        certificate.score = score
+    entry = record_event(certificate, "renewed", actor_role=actor.role, reason=reason, effective_on=today,
+                         message=message, extra={"recertification_count": certificate.recertification_count,
+                                                 **(extra or {})})
+    return entry, restored
+
+
+def update_details(certificate: Certificate, *, actor, reason, changes: dict, message: LedgerMessage,
+                   extra: dict | None = None) -> LedgerEntry:
+    """Change descriptive fields (scope, service sites…) of a certificate in force; "updated" entry.
+
+    `changes` maps field name to new value; status, level, validity and surveillance fields are refused
+    here (they have their own operations). Raises: PermissionDenied, InvalidTransition.
+    """
+    require_deciding_role(actor)
+    forbidden = set(changes) & {"status", "level", "issued_on", "expires_on", "suspended_until",
+                                "last_surveillance_on", "status_changed_on", "number", "scheme_id"}
+    if forbidden:
+        raise ValueError(f"update_details cannot change {sorted(forbidden)}")
+    lock_certificates(certificate)
+    if certificate.effective_status(clock.today()) in rules.TERMINAL_STATUSES:
+        raise InvalidTransition(_("This certificate is no longer in force; its details cannot be changed."))
+    for name, value in changes.items():
+        setattr(certificate, name, value)
+    return record_event(certificate, "updated", actor_role=actor.role, reason=reason, message=message, extra=extra)
+
+
+# --- the registry's own, date-driven transitions (the daily tick) ----------------------------------
+
+def expire(certificate: Certificate, today: dt.date) -> LedgerEntry | None:
+    """Record "expired" (effective the day after expires_on) once; None if it does not apply (any more)."""
+    lock_certificates(certificate)
+    if certificate.effective_status(today) is not CertificateStatus.EXPIRED:
+        return None
+    if db.session.scalar(select(LedgerEntry.seq).where(LedgerEntry.certificate_number == certificate.number,
+                                                       LedgerEntry.kind == "expired").limit(1)) is not None:
+        return None
+    return record_event(certificate, "expired", actor_role=SYSTEM.role, effective_on=certificate.expires_on + ONE_DAY,
+                        status_after=CertificateStatus.EXPIRED.value,
+                        message=LedgerMessage(N_("Validity ended on %(day)s without renewal."),
+                                              day=certificate.expires_on))
+
+
+def suspend_overdue(certificate: Certificate, today: dt.date) -> LedgerEntry | None:
+    """Persist the suspension for overdue surveillance, dated the day the rule made it so; None if not due."""
+    lock_certificates(certificate)
+    policy = status_policy()
+    if (certificate.status != CertificateStatus.VALID.value or certificate.expires_on < today
+            or certificate.effective_status(today) not in (CertificateStatus.SUSPENDED, CertificateStatus.REVOKED)):
+        return None
+    due = certificate.surveillance_due
+    effective_on = rules.overdue_suspension_start(due, policy.surveillance_grace_days)
+    reason = LedgerMessage(N_("The surveillance audit due on %(day)s has not been carried out."), day=due)
+    certificate.status = CertificateStatus.SUSPENDED.value
+    certificate.suspended_until = rules.overdue_suspension_end(due, policy.surveillance_grace_days,
+                                                               policy.max_suspension_months)
+    certificate.status_reason = legal_text(reason)
+    certificate.status_changed_on = effective_on
+    return record_event(certificate, "suspended", actor_role=SYSTEM.role, reason=reason, message=reason,
+                        effective_on=effective_on, extra={"cause": OVERDUE_CAUSE, "surveillance_due_on": due.isoformat()})
+
+
+def revoke_ended_suspension(certificate: Certificate, today: dt.date) -> LedgerEntry | None:
+    """Persist the revocation of a suspension that ran out, effective the day after its end; None if not due."""
+    lock_certificates(certificate)
+    if (certificate.status != CertificateStatus.SUSPENDED.value or certificate.suspended_until is None
+            or certificate.expires_on < today or certificate.effective_status(today) is not CertificateStatus.REVOKED):
+        return None
+    ended = certificate.suspended_until
+    effective_on = ended + ONE_DAY
+    reason = LedgerMessage(N_("The suspension ended on %(day)s without the certificate being restored."), day=ended)
+    certificate.status = CertificateStatus.REVOKED.value
+    certificate.status_reason = legal_text(reason)
+    certificate.status_changed_on = effective_on
+    return record_event(certificate, "revoked", actor_role=SYSTEM.role, reason=reason, message=reason,
+                        effective_on=effective_on, extra={"cause": "suspension_ended", "suspended_until": ended.isoformat()})

@@ -21,7 +21,7 @@ from registry.certificates.models import Certificate, Company
 from registry.certificates.rules import CertificateStatus, add_months
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
-from registry.ledger.services import append_entry
+from registry.ledger.services import append_entry, lock_head
 from registry.search.outbox import queue_certificate
 
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
@@ -359,6 +359,7 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     Raises:
         ImportRejected: a row contradicts the registry (other company, other scheme, terminal status).
     """
+    lock_head()  # the lifecycle lock order (docs/lifecycle.md): the ledger first, before reading or writing rows
     rows = list(rows)
     summary = ImportSummary()
     usccs = sorted({row.uscc for row in rows})

@@ -100,7 +100,7 @@ def certificate_entries(certificate) -> list:
     """The certificate's ledger entries (oldest first)."""
     from registry.extensions import db
     from registry.ledger.models import LedgerEntry
-    return list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)
+    return list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                    .order_by(LedgerEntry.effective_on, LedgerEntry.seq)).all())
 
 

@@ -30,7 +30,7 @@ def detail(number: str):
     certificate = services.get_certificate(number)
     audits = db.session.scalars(select(Audit).where(Audit.certificate_id == certificate.id)
                                 .order_by(Audit.audited_on.desc())).all()
-    history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)
+    history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                  .order_by(LedgerEntry.seq.desc())).all()
     return render_template("certificates/detail.html", certificate=certificate, audits=audits, history=history,
                            status=certificate.effective_status(clock.today()))

@@ -37,6 +37,7 @@ from registry.complaints.policy import deadline_policy, sanction_policy
 from registry.complaints.rules import Action, ActorRole, Outcome, State
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
+from registry.ledger.messages import N_, LedgerMessage, msgid
 
 STAFF_ROLES = ("admin", "moderator", "officer")
 MODERATING_ROLES = ("admin", "moderator")
@@ -503,13 +504,24 @@ def _finish(complaint: Complaint, outcome: Outcome, actor, *, note: str = "") ->
     _event(complaint, "close" if outcome is not Outcome.WITHDRAWN else "withdraw", actor, body=note.strip(),
            public_text=public, today=today)
     role = "system" if actor is lifecycle.SYSTEM else actor_role(actor).value
-    lifecycle.record_event(complaint.certificate, "complaint_outcome", actor_role=role, public_text=public,
+    lifecycle.record_event(complaint.certificate, "complaint_outcome", actor_role=role,
+                           message=_outcome_message(complaint, outcome),
                            extra={"complaint": complaint.tracking_number, "outcome": outcome.value,
                                   "category": complaint.category, "severity": complaint.severity,
                                   "unanswered": complaint.unanswered})
     _notify_consumer(complaint, _("Complaint %(number)s closed", number=complaint.tracking_number), public)
     if complaint.accepted_on is not None:
         _notify_company(complaint.company_id, _("Complaint %(number)s closed", number=complaint.tracking_number), public)
+
+
+def _outcome_message(complaint: Complaint, outcome: Outcome) -> LedgerMessage:
+    """The ledger's language-neutral form of the public closing text."""
+    from registry.complaints.presenters import CATEGORY_NAMES, OUTCOME_NAMES
+    def term(table, key):
+        return LedgerMessage(msgid(table[key])) if key in table else key
+    return LedgerMessage(N_("Complaint %(number)s (%(category)s) closed: %(outcome)s."),
+                         number=complaint.tracking_number, category=term(CATEGORY_NAMES, complaint.category),
+                         outcome=term(OUTCOME_NAMES, outcome.value))
 
 
 def _settle_response_deadline(complaint: Complaint, today: dt.date) -> None:
@@ -958,9 +970,10 @@ def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reaso
     return proposal
 
 
-def _sanction_words(proposal: SanctionProposal) -> str:
-    return _("sanction rule %(rule)s (rules %(version)s), complaints %(complaints)s",
-             rule=proposal.rule_id, version=proposal.policy_version, complaints=", ".join(proposal.tracking_numbers))
+def _sanction_words(proposal: SanctionProposal) -> LedgerMessage:
+    return LedgerMessage(N_("sanction rule %(rule)s (rules %(version)s), complaints %(complaints)s"),
+                         rule=proposal.rule_id, version=proposal.policy_version,
+                         complaints=", ".join(proposal.tracking_numbers))
 
 
 def _apply_sanction(proposal: SanctionProposal, officer) -> None:
@@ -976,18 +989,20 @@ def _apply_sanction(proposal: SanctionProposal, officer) -> None:
         proposal.level_before = certificate.level
         proposal.level_after = new_level
         lifecycle.change_level(certificate, new_level=new_level, actor=officer,
-                               reason=_("Level lowered by one under %(words)s.", words=words),
-                               public_text=_("Level lowered by one under %(words)s.", words=words), extra=extra)
+                               reason=LedgerMessage(N_("Level lowered by one under %(words)s."), words=words),
+                               public_text=LedgerMessage(N_("Level lowered by one under %(words)s."), words=words),
+                               extra=extra)
     elif proposal.action == rules.SanctionAction.SUSPEND:
         from registry.certificates.rules import add_months, latest_suspension_end
         today = clock.today()
         until = min(add_months(today, sanction_policy().suspension_months),
                     latest_suspension_end(today, current_app.config["MAX_SUSPENSION_MONTHS"]))
         lifecycle.suspend_certificate(certificate, until=until, actor=officer,
-                                      reason=_("Suspended under %(words)s.", words=words))
+                                      reason=LedgerMessage(N_("Suspended under %(words)s."), words=words))
     else:
         lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=proposal.decision_reason,
-                               public_text=_("Special audit required under %(words)s.", words=words), extra=extra)
+                               public_text=LedgerMessage(N_("Special audit required under %(words)s."), words=words),
+                               extra=extra)
 
 
 def appeal_sanction(proposal: SanctionProposal, user, *, text: str) -> SanctionProposal:
@@ -1028,14 +1043,16 @@ def decide_appeal(proposal: SanctionProposal, officer, *, uphold: bool, reason: 
     words = _sanction_words(proposal)
     if uphold and proposal.action == rules.SanctionAction.LOWER_LEVEL and proposal.level_before:
         lifecycle.change_level(certificate, new_level=proposal.level_before, actor=officer,
-                               reason=_("Appeal upheld: %(reason)s", reason=reason),
-                               public_text=_("Level restored on appeal (%(words)s).", words=words))
+                               reason=LedgerMessage(N_("Appeal upheld: %(reason)s"), reason=reason),
+                               public_text=LedgerMessage(N_("Level restored on appeal (%(words)s)."), words=words))
     elif uphold and proposal.action == rules.SanctionAction.SUSPEND and certificate.status == "suspended":
-        lifecycle.restore_certificate(certificate, actor=officer, reason=_("Appeal upheld: %(reason)s", reason=reason))
+        lifecycle.restore_certificate(certificate, actor=officer,
+                                      reason=LedgerMessage(N_("Appeal upheld: %(reason)s"), reason=reason))
     else:
         lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason,
-                               public_text=(_("Sanction withdrawn on appeal (%(words)s).", words=words) if uphold
-                                            else _("Appeal dismissed (%(words)s).", words=words)))
+                               public_text=(LedgerMessage(N_("Sanction withdrawn on appeal (%(words)s)."), words=words)
+                                            if uphold else LedgerMessage(N_("Appeal dismissed (%(words)s)."),
+                                                                         words=words)))
     db.session.flush()
     return proposal
 

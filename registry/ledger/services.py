@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, select, text
+from sqlalchemy import and_, event, or_, select, text
 from sqlalchemy.orm import Session
 
 from registry import clock
@@ -20,14 +20,19 @@ def lock_head() -> None:
     the first to commit (busy timeout) instead of reading a stale head. Should anything still slip through,
     the primary key on seq turns it into an error instead of a fork.
     """
+    if db.session.info.get(_LOCKED_KEY):
+        return  # already held by this transaction (both locks last until it ends)
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(272922)"))
-    elif dialect == "sqlite":
-        db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
+    with db.session.no_autoflush:  # pending row changes are written after the lock, never before it
+        if dialect == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(272922)"))
+        elif dialect == "sqlite":
+            db.session.execute(text("UPDATE ledger_entry SET seq = seq WHERE 0 = 1"))
+    db.session.info[_LOCKED_KEY] = True
 
 
 _HEAD_KEY = "registry.ledger_head"
+_LOCKED_KEY = "registry.ledger_locked"
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -35,6 +40,7 @@ def _forget_head(session, transaction):
     """The remembered head is only good inside the transaction holding the lock (or a savepoint undone)."""
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEAD_KEY, None)
+        session.info.pop(_LOCKED_KEY, None)
 
 
 def head() -> LedgerEntry | None:
@@ -108,6 +114,30 @@ def iter_entries(after_seq: int = 0, limit: int | None = None, batch: int = 1000
 
 
 def verify_chain():
-    """Recompute the whole stored chain; see chain.verify_entries for what is checked."""
+    """Recompute the whole stored chain, then check each entry's link to its certificate row.
+
+    See chain.verify_entries for the chain. The link (`certificate_id`) is not hashed: reads of history go
+    by the hashed `certificate_number`, and this check names any entry whose row link disagrees with it.
+    """
     from registry.ledger.chain import verify_entries
-    return verify_entries(entry_fields(entry) for entry in iter_entries())
+    count, head_hash, problem, seq = verify_entries(entry_fields(entry) for entry in iter_entries())
+    if problem is None:
+        broken = broken_links(limit=1)
+        if broken:
+            seq, problem = broken[0]
+    return count, head_hash, problem, seq
+
+
+def broken_links(limit: int | None = None) -> list[tuple[int, str]]:
+    """Entries whose `certificate_id` does not point to the certificate their hashed number names."""
+    from registry.certificates.models import Certificate
+    linked = db.session.execute(
+        select(LedgerEntry.seq, LedgerEntry.certificate_number, Certificate.number)
+        .outerjoin(Certificate, Certificate.id == LedgerEntry.certificate_id)
+        .where(or_(and_(LedgerEntry.certificate_id.is_not(None),
+                        or_(Certificate.id.is_(None), LedgerEntry.certificate_number.is_(None),
+                            Certificate.number != LedgerEntry.certificate_number)),
+                   and_(LedgerEntry.certificate_id.is_(None), LedgerEntry.certificate_number.is_not(None))))
+        .order_by(LedgerEntry.seq).limit(limit)).all()
+    return [(seq, f"entry #{seq} is linked to certificate {actual or '(none)'} but records {number or '(none)'}")
+            for seq, number, actual in linked]

@@ -21,7 +21,7 @@ from registry import clock
 from registry.accounts.models import Role
 from registry.certificates import lifecycle, rules
 from registry.certificates.identifiers import normalise_uscc
-from registry.certificates.lifecycle import record_event, require_deciding_role, require_reason
+from registry.certificates.lifecycle import require_deciding_role, require_reason
 from registry.certificates.models import Audit, Certificate, Company
 from registry.certificates.rules import (
     TERMINAL_STATUSES,
@@ -35,17 +35,18 @@ from registry.certificates.rules import (
 )
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
+from registry.ledger.messages import N_, LedgerMessage, Level, Words
 from registry.ledger.models import LedgerEntry
 from registry.ledger.services import lock_head
 from registry.office import numbering
 from registry.schemes import Scheme, all_schemes, get_scheme
 
 STAFF_ROLES = (Role.ADMIN, Role.OFFICER, Role.MODERATOR)
-OVERDUE_CAUSE = "surveillance_overdue"
+OVERDUE_CAUSE = lifecycle.OVERDUE_CAUSE
 
 
 def _public(make_text) -> str:
-    """Ledger texts are written once, in the registry's default language, whoever's screen is in English."""
+    """Text in the registry's default language (ledger texts are LedgerMessages rendered by the lifecycle)."""
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         return make_text()
 
@@ -207,6 +208,8 @@ def update_company(actor, company: Company, *, reason: str, **values) -> dict:
     require_deciding_role(actor)
     reason = require_reason(reason)
     cleaned = _clean_company_fields(values)
+    # Lock order: ledger, the company's certificates, the company; then compare with the fresh row.
+    certificates = lifecycle.lock_company(company)
     changes = {name: [getattr(company, name), value] for name, value in cleaned.items() if getattr(company, name) != value}
     if not changes:
         raise ValidationError(_("Nothing was changed."))
@@ -215,17 +218,21 @@ def update_company(actor, company: Company, *, reason: str, **values) -> dict:
     for name, (_old, new) in changes.items():
         setattr(company, name, new)
     db.session.flush()
-    text = _public(lambda: _("Company details changed: %(fields)s.", fields="、".join(_field_word(n) for n in changes)))
-    for certificate in company.certificates:
-        record_event(certificate, "updated", actor_role=actor.role, reason=reason, public_text=text,
-                     extra={"changes": changes})
+    message = LedgerMessage(N_("Company details changed: %(fields)s."), fields=_field_words(changes))
+    for certificate in certificates:
+        lifecycle.record_event(certificate, "updated", actor_role=actor.role, reason=reason, message=message,
+                               extra={"changes": changes})
     return changes
 
 
-def _field_word(name: str) -> str:
-    return {"name": _("name"), "province": _("province"), "city": _("city"), "address": _("address"),
-            "industry": _("industry"), "enterprise_type": _("kind of enterprise"), "scope": _("scope"),
-            "service_sites": _("service sites")}.get(name, name)
+FIELD_WORDS = {"name": N_("name"), "province": N_("province"), "city": N_("city"), "address": N_("address"),
+               "industry": N_("industry"), "enterprise_type": N_("kind of enterprise"), "scope": N_("scope"),
+               "service_sites": N_("service sites")}
+
+
+def _field_words(names) -> Words:
+    """Changed field names as a ledger parameter, translated for each reader."""
+    return Words(tuple(LedgerMessage(FIELD_WORDS[n]) if n in FIELD_WORDS else n for n in names))
 
 
 # --- certificates: public details -------------------------------------------------------------------
@@ -251,6 +258,7 @@ def update_certificate(actor, certificate: Certificate, *, scope: str, service_s
     """
     require_deciding_role(actor)
     reason = require_reason(reason)
+    lifecycle.lock_certificates(certificate)
     status = certificate.effective_status(clock.today())
     if status in TERMINAL_STATUSES:
         raise InvalidTransition(_("This certificate is no longer in force; its details cannot be changed."))
@@ -262,11 +270,10 @@ def update_certificate(actor, certificate: Certificate, *, scope: str, service_s
         changes["service_sites"] = [list(certificate.service_sites or []), sites]
     if not changes:
         raise ValidationError(_("Nothing was changed."))
-    certificate.scope, certificate.service_sites = scope, sites
-    record_event(certificate, "updated", actor_role=actor.role, reason=reason,
-                 public_text=_public(lambda: _("Certificate details changed: %(fields)s.",
-                                               fields="、".join(_field_word(n) for n in changes))),
-                 extra={"changes": changes})
+    lifecycle.update_details(certificate, actor=actor, reason=reason, changes={"scope": scope, "service_sites": sites},
+                             message=LedgerMessage(N_("Certificate details changed: %(fields)s."),
+                                                   fields=_field_words(changes)),
+                             extra={"changes": changes})
     return changes
 
 
@@ -464,6 +471,7 @@ def issue_certificate(actor, audit: Audit, *, scope: str, service_sites, reason:
     scheme = scheme_or_error(audit.scheme_id)
     scope, sites = _clean_scope(scope, service_sites)
     outstanding_reason = _check_outstanding(outstanding, outstanding_reason)
+    lock_head()  # first of the lock order; it also serialises issuers, so two never compute the same number
     today = clock.today()
     level, capped = audit.level, False
     first_in_scheme = db.session.scalar(select(func.count()).select_from(Certificate).where(
@@ -471,21 +479,17 @@ def issue_certificate(actor, audit: Audit, *, scope: str, service_sites, reason:
     if (current_app.config["STARS_REQUIRE_YEAR_AT_COMPLIANT"] and first_in_scheme
             and level != _first_level(scheme) and not outstanding):
         level, capped = _first_level(scheme), True
-    lock_head()  # serialises issuers, so two officers never compute the same number
     certificate = Certificate(number=next_certificate_number(today), company_id=audit.company_id, scheme_id=scheme.id,
                               level=level, score=audit.score, scope=scope, service_sites=sites, issued_on=today,
                               expires_on=rules.default_expiry(scheme, today), first_issued_on=today,
                               status=CertificateStatus.VALID.value, status_reason="", recertification_count=0,
                               surveillance_count=0)
-    db.session.add(certificate)
-    db.session.flush()
+    lifecycle.issue(certificate, actor=actor, reason=reason, effective_on=today,
+                    message=LedgerMessage(N_("Issued at level %(level)s (audit score %(score)s)."),
+                                          level=Level(scheme.id, level), score=audit.score),
+                    extra={"audit_id": audit.id, "audit_level": audit.level, "capped_by_policy": capped,
+                           "outstanding": outstanding, "outstanding_reason": outstanding_reason})
     audit.certificate = certificate
-    level_words = scheme.level(level).name_zh
-    record_event(certificate, "issued", actor_role=actor.role, reason=reason, effective_on=today,
-                 public_text=_public(lambda: _("Issued at level %(level)s (audit score %(score)s).",
-                                               level=level_words, score=audit.score)),
-                 extra={"audit_id": audit.id, "audit_level": audit.level, "capped_by_policy": capped,
-                        "outstanding": outstanding, "outstanding_reason": outstanding_reason})
     return certificate
 
 
@@ -503,12 +507,7 @@ class AuditOutcome:
 
 def suspended_for_overdue_surveillance(certificate: Certificate) -> bool:
     """Stored as suspended by the daily tick because surveillance was overdue (not an officer's sanction)."""
-    if certificate.status != CertificateStatus.SUSPENDED.value:
-        return False
-    last = db.session.scalar(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id,
-                                                        LedgerEntry.kind == "suspended")
-                             .order_by(LedgerEntry.seq.desc()).limit(1))
-    return last is not None and (last.data or {}).get("cause") == OVERDUE_CAUSE
+    return lifecycle.is_overdue_suspension(certificate)
 
 
 def _level_rank(scheme: Scheme, level_id: str) -> int:
@@ -517,7 +516,7 @@ def _level_rank(scheme: Scheme, level_id: str) -> int:
 
 def _at_level_since(certificate: Certificate) -> dt.date:
     last_change = db.session.scalar(select(LedgerEntry.effective_on).where(
-        LedgerEntry.certificate_id == certificate.id, LedgerEntry.kind == "level_changed")
+        LedgerEntry.certificate_number == certificate.number, LedgerEntry.kind == "level_changed")
         .order_by(LedgerEntry.seq.desc()).limit(1))
     return last_change or certificate.first_issued_on
 
@@ -537,41 +536,28 @@ def _decide_level(certificate: Certificate, result: ScoreResult, *, apply_raise:
     return found, False
 
 
-def _audit_text(kind: AuditKind, result: ScoreResult, scheme: Scheme) -> str:
-    kind_word = {AuditKind.SURVEILLANCE: _("Surveillance audit"), AuditKind.RECERTIFICATION: _("Recertification audit"),
-                 AuditKind.SPECIAL: _("Special audit")}[kind]
+AUDIT_KIND_WORDS = {AuditKind.SURVEILLANCE: N_("Surveillance audit"), AuditKind.RECERTIFICATION: N_("Recertification audit"),
+                    AuditKind.SPECIAL: N_("Special audit")}
+
+
+def _audit_text(kind: AuditKind, result: ScoreResult, scheme: Scheme) -> LedgerMessage:
+    kind_word = LedgerMessage(AUDIT_KIND_WORDS[kind])
     if result.passed:
-        return _("%(kind)s passed: score %(score)s, result %(level)s.", kind=kind_word, score=result.score,
-                 level=result.level.name_zh)
-    return _("%(kind)s not passed: score %(score)s.", kind=kind_word, score=result.score)
+        return LedgerMessage(N_("%(kind)s passed: score %(score)s, result %(level)s."), kind=kind_word,
+                             score=result.score, level=Level(scheme.id, result.level.id))
+    return LedgerMessage(N_("%(kind)s not passed: score %(score)s."), kind=kind_word, score=result.score)
 
 
 def _record_scored_audit(actor, certificate: Certificate, kind: AuditKind, action: LifecycleAction, data: AuditInput,
-                         reason: str):
+                         reason: str, refuse_sanctioned: bool = False):
     require_deciding_role(actor)
     reason = require_reason(reason)
+    lifecycle.begin_audit(certificate, action, actor=actor, refuse_sanctioned=refuse_sanctioned)  # locks, then checks
     today = clock.today()
-    lifecycle._check_transition(certificate, action, today)  # raises InvalidTransition
     scheme = certificate.scheme
     result, raw = score_audit(scheme, data, not_before=certificate.last_audit_on)
     audit = _new_audit(certificate.company, scheme, kind, data, result, raw, certificate)
     return reason, today, scheme, result, audit
-
-
-def _lift_overdue_suspension(certificate: Certificate, today: dt.date) -> bool:
-    """After a passing audit: lift the automatic suspension for overdue surveillance, never a sanction."""
-    if suspended_for_overdue_surveillance(certificate):
-        certificate.status = CertificateStatus.VALID.value
-        certificate.suspended_until = None
-        certificate.status_reason = ""
-        certificate.status_changed_on = today
-        return True
-    return False
-
-
-def _refuse_when_sanctioned(certificate: Certificate) -> None:
-    if certificate.status == CertificateStatus.SUSPENDED.value and not suspended_for_overdue_surveillance(certificate):
-        raise InvalidTransition(_("This certificate is suspended by a decision of the body; restore it first."))
 
 
 def record_surveillance_audit(actor, certificate: Certificate, data: AuditInput, *, reason: str, apply_raise: bool = True,
@@ -583,23 +569,14 @@ def record_surveillance_audit(actor, certificate: Certificate, data: AuditInput,
     """
     require_deciding_role(actor)
     _check_outstanding(outstanding, outstanding_reason)
-    was = certificate.effective_status(clock.today())
     reason, today, scheme, result, audit = _record_scored_audit(
         actor, certificate, AuditKind.SURVEILLANCE, LifecycleAction.SURVEILLANCE, data, reason)
     before = certificate.level
     outcome = AuditOutcome(audit, result.passed, before, before)
-    if result.passed:
-        certificate.last_surveillance_on = data.audited_on
-        certificate.surveillance_count = (certificate.surveillance_count or 0) + 1
-        certificate.score = result.score
-        _lift_overdue_suspension(certificate, today)
-    record_event(certificate, "audit_recorded", actor_role=actor.role, reason=reason, effective_on=today,
-                 public_text=_public(lambda: _audit_text(AuditKind.SURVEILLANCE, result, scheme)),
-                 extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score), "passed": result.passed})
-    if result.passed and was is CertificateStatus.SUSPENDED and certificate.effective_status(today) is CertificateStatus.VALID:
-        outcome.restored = True
-        record_event(certificate, "restored", actor_role=actor.role, reason=reason,
-                     public_text=_public(lambda: _("Restored: the overdue surveillance audit has been passed.")))
+    _entry, outcome.restored = lifecycle.record_audit(
+        certificate, actor=actor, reason=reason, passed=result.passed, score=result.score,
+        surveillance_on=data.audited_on, message=_audit_text(AuditKind.SURVEILLANCE, result, scheme),
+        extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score), "passed": result.passed})
     if result.passed:
         _apply_level(actor, certificate, result, reason, outcome, apply_raise, outstanding, outstanding_reason)
     return outcome
@@ -611,9 +588,9 @@ def _apply_level(actor, certificate, result, reason, outcome, apply_raise, outst
     if level != certificate.level:
         scheme = certificate.scheme
         lifecycle.change_level(certificate, new_level=level, reason=reason, actor=actor, score=result.score,
-                               public_text=_public(lambda: _("Level changed from %(before)s to %(after)s after an audit.",
-                                                             before=scheme.level(certificate.level).name_zh,
-                                                             after=scheme.level(level).name_zh)),
+                               message=LedgerMessage(N_("Level changed from %(before)s to %(after)s after an audit."),
+                                                     before=Level(scheme.id, certificate.level),
+                                                     after=Level(scheme.id, level)),
                                extra={"audit_id": outcome.audit.id, "outstanding": outstanding,
                                       "outstanding_reason": outstanding_reason})
     outcome.level_after = certificate.level
@@ -630,11 +607,10 @@ def record_special_audit(actor, certificate: Certificate, data: AuditInput, *, r
     reason, today, scheme, result, audit = _record_scored_audit(
         actor, certificate, AuditKind.SPECIAL, LifecycleAction.CHANGE_LEVEL, data, reason)
     outcome = AuditOutcome(audit, result.passed, certificate.level, certificate.level)
-    if result.passed:
-        certificate.score = result.score
-    record_event(certificate, "audit_recorded", actor_role=actor.role, reason=reason, effective_on=today,
-                 public_text=_public(lambda: _audit_text(AuditKind.SPECIAL, result, scheme)),
-                 extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score), "passed": result.passed})
+    lifecycle.record_audit(certificate, actor=actor, reason=reason, passed=result.passed, score=result.score,
+                           message=_audit_text(AuditKind.SPECIAL, result, scheme),
+                           extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score),
+                                  "passed": result.passed})
     if result.passed:
         _apply_level(actor, certificate, result, reason, outcome, apply_raise, outstanding, outstanding_reason)
     return outcome
@@ -649,25 +625,21 @@ def record_recertification(actor, certificate: Certificate, data: AuditInput, *,
     """
     require_deciding_role(actor)
     _check_outstanding(outstanding, outstanding_reason)
-    _refuse_when_sanctioned(certificate)
     reason, today, scheme, result, audit = _record_scored_audit(
-        actor, certificate, AuditKind.RECERTIFICATION, LifecycleAction.RECERTIFY, data, reason)
+        actor, certificate, AuditKind.RECERTIFICATION, LifecycleAction.RECERTIFY, data, reason, refuse_sanctioned=True)
     outcome = AuditOutcome(audit, result.passed, certificate.level, certificate.level)
     if not result.passed:
-        record_event(certificate, "audit_recorded", actor_role=actor.role, reason=reason, effective_on=today,
-                     public_text=_public(lambda: _audit_text(AuditKind.RECERTIFICATION, result, scheme)),
-                     extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score), "passed": False})
+        lifecycle.record_audit(certificate, actor=actor, reason=reason, passed=False, score=None,
+                               message=_audit_text(AuditKind.RECERTIFICATION, result, scheme),
+                               extra={"audit_id": audit.id, "audit_kind": audit.kind, "score": str(result.score),
+                                      "passed": False})
         return outcome
-    outcome.restored = _lift_overdue_suspension(certificate, today)
-    certificate.issued_on = today
-    certificate.expires_on = rules.default_expiry(scheme, today)
-    certificate.last_surveillance_on = None  # a new cycle: the next surveillance is due a year from today
-    certificate.recertification_count = (certificate.recertification_count or 0) + 1
-    certificate.score = result.score
-    record_event(certificate, "renewed", actor_role=actor.role, reason=reason, effective_on=today,
-                 public_text=_public(lambda: _("Renewed until %(day)s after a recertification audit (score %(score)s).",
-                                               day=certificate.expires_on.isoformat(), score=result.score)),
-                 extra={"audit_id": audit.id, "recertification_count": certificate.recertification_count})
+    expires_on = rules.default_expiry(scheme, today)
+    _entry, outcome.restored = lifecycle.renew_certificate(
+        certificate, actor=actor, reason=reason, issued_on=today, expires_on=expires_on, score=result.score,
+        message=LedgerMessage(N_("Renewed until %(day)s after a recertification audit (score %(score)s)."),
+                              day=expires_on, score=result.score),
+        extra={"audit_id": audit.id})
     _apply_level(actor, certificate, result, reason, outcome, apply_raise, outstanding, outstanding_reason)
     return outcome
 
@@ -679,10 +651,6 @@ def restore(actor, certificate: Certificate, *, reason: str):
 
     Raises: PermissionDenied, ValidationError, InvalidTransition.
     """
-    require_deciding_role(actor)
-    if suspended_for_overdue_surveillance(certificate):
-        raise InvalidTransition(_("This certificate is suspended because its surveillance audit is overdue; "
-                                  "record the surveillance audit instead."))
     return lifecycle.restore_certificate(certificate, reason=reason, actor=actor)
 
 

@@ -241,7 +241,7 @@ def _certificate_forms(certificate, failed: str | None = None, failed_form=None)
 
 
 def _render_certificate(certificate, status=200, failed=None, failed_form=None):
-    history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)
+    history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                  .order_by(LedgerEntry.seq.desc()).limit(50)).all()
     return render_template("office/certificate.html", certificate=certificate, forms=_certificate_forms(
         certificate, failed, failed_form), failed=failed, history=history,

@@ -290,10 +290,12 @@ def verify_identifiers(identifiers: list[str], on: dt.date | None = None) -> Bul
     companies: list[Company] = []
     for chunk in _chunks(sorted(company_ids)):
         companies += db.session.scalars(select(Company).where(Company.id.in_(chunk))).all()
+    # History goes by the hashed certificate number (the row link is not covered by the hash).
+    ids_by_number = {c.number: c.id for found in matches.values() for c in found}
     entries_by_certificate: dict[int, list[LedgerEntry]] = defaultdict(list)
-    for chunk in _chunks(sorted(certificate_ids)):
-        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id.in_(chunk))):
-            entries_by_certificate[entry.certificate_id].append(entry)
+    for chunk in _chunks(sorted(ids_by_number)):
+        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number.in_(chunk))):
+            entries_by_certificate[ids_by_number[entry.certificate_number]].append(entry)
     complaints = open_complaint_counts(sorted(certificate_ids))
     policy = status_policy()
 

@@ -54,8 +54,9 @@ def entry_summary(entry: LedgerEntry) -> str:
         parts.append(_("Status afterwards: %(status)s.", status=presenters.status_view(entry.status_after).word))
     if entry.level_after:
         parts.append(_("Level afterwards: %(level)s.", level=presenters.level_name(entry.scheme_id, entry.level_after)))
-    if entry.public_text:
-        parts.append(entry.public_text)
+    text = presenters.ledger_text(entry)
+    if text:
+        parts.append(text)
     parts.append(_("Ledger entry %(seq)s, hash %(hash)s.", seq=entry.seq, hash=entry.hash))
     return " ".join(parts)
 

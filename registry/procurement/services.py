@@ -114,7 +114,7 @@ def certificate_status_on(number: str, day: dt.date) -> tuple[Certificate, histo
         NotFound: no certificate has that number.
     """
     certificate = get_certificate(number)
-    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)).all()
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)).all()
     return certificate, bulk.state_for(certificate, entries, day)
 
 
@@ -167,7 +167,7 @@ def ledger_count() -> int:
 # ---------------------------------------------------------------- feeds and watchlists
 
 def _certificate_entries():
-    return select(LedgerEntry).where(LedgerEntry.certificate_id.is_not(None))
+    return select(LedgerEntry).where(LedgerEntry.certificate_number.is_not(None))
 
 
 def recent_changes(limit: int = FEED_SIZE) -> list[LedgerEntry]:
@@ -178,7 +178,7 @@ def recent_changes(limit: int = FEED_SIZE) -> list[LedgerEntry]:
 def changes_of_certificate(number: str, limit: int = FEED_SIZE) -> tuple[Certificate, list[LedgerEntry]]:
     """Raises: NotFound: no certificate has that number."""
     certificate = get_certificate(number)
-    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_id == certificate.id)
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                  .order_by(LedgerEntry.seq.desc()).limit(limit))
     return certificate, list(entries)
 
@@ -188,7 +188,7 @@ def changes_in_province(province: str, limit: int = FEED_SIZE) -> list[LedgerEnt
     province = (province or "").strip()
     if not province or db.session.scalar(select(Company.id).where(Company.province == province).limit(1)) is None:
         raise NotFound(_("No certified company is registered in this province."))
-    query = (_certificate_entries().join(Certificate, Certificate.id == LedgerEntry.certificate_id)
+    query = (_certificate_entries().join(Certificate, Certificate.number == LedgerEntry.certificate_number)
              .join(Company, Company.id == Certificate.company_id).where(Company.province == province)
              .order_by(LedgerEntry.seq.desc()).limit(limit))
     return list(db.session.scalars(query))
@@ -240,7 +240,7 @@ def get_watchlist(token: str) -> Watchlist:
 
 
 def changes_of_watchlist(watchlist: Watchlist, limit: int = FEED_SIZE) -> list[LedgerEntry]:
-    query = (_certificate_entries().join(Certificate, Certificate.id == LedgerEntry.certificate_id)
+    query = (_certificate_entries().join(Certificate, Certificate.number == LedgerEntry.certificate_number)
              .join(Company, Company.id == Certificate.company_id).where(Company.uscc.in_(watchlist.usccs or []))
              .order_by(LedgerEntry.seq.desc()).limit(limit))
     return list(db.session.scalars(query))
