@@ -19,6 +19,7 @@ Certificate numbers are matched folded (`identifiers.fold`): the caller keys `ex
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -328,6 +329,18 @@ def _plan_update(row: ImportRow, known: ExistingCertificate, today: dt.date, pol
         change.transition = action
     else:
         change.suspended_until = target["suspended_until"]
+        if status is CertificateStatus.SUSPENDED and {"status_changed_on", "suspended_until"} & set(decided):
+            found = _until_problems(dataclasses.replace(row, suspended_until=target["suspended_until"]),
+                                    target["status_changed_on"] or today, policy)
+            if not found and target["suspended_until"] <= today:
+                found = [Problem(row.line, "suspended_until", "suspension_already_over", N_(
+                    "This suspension (from %(start)s) would have ended on %(until)s, before today: the public would "
+                    "see it as 撤销/revoked at once. Write revoked, or give the real suspended_until."),
+                    {"start": (target["status_changed_on"] or today).isoformat(),
+                     "until": target["suspended_until"].isoformat()})]
+            if found:
+                problems.extend(found)
+                return None
     for name in decided:
         # A transition writes the status details itself (the status date is then set to the row's, if given).
         if name in ("level", "status") or change.transition is not None and name in STATUS_DETAILS:

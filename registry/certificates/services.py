@@ -28,6 +28,7 @@ from registry.certificates.rules import CertificateStatus, LifecycleAction
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
+from registry.ledger.services import lock_head
 
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
 
@@ -412,6 +413,9 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     from registry.certificates.models import status_policy
 
     rows = list(rows)
+    # Lock, then read: the ledger's lock is held until commit, so no decision can be appended between
+    # reading the registry's state for the plan and applying it (every decision appends to the ledger).
+    lock_head()
     today = clock.today()
     policy = status_policy()
     summary = ImportSummary()

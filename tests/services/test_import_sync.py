@@ -17,10 +17,16 @@ from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from tests.conftest import close_app, make_app
 from tests.factories import make_certificate, make_company
-from tests.services.test_import import counts, csv_bytes, good_rows, register_row, run_import
+from tests.services.test_import import (
+    assert_index_matches_database,
+    counts,
+    csv_bytes,
+    good_rows,
+    register_row,
+    run_import,
+)
 
 OFFICER = SystemActor(role="officer")
-EXPORT_HEADER = None  # the import's full column list, from the export itself
 
 
 def sync_rows() -> list[dict]:
@@ -98,6 +104,7 @@ def test_a_file_dated_after_the_decision_may_change_status_through_the_lifecycle
         cert = certificate("99925SV00101R0")
         assert (cert.status, cert.status_reason, cert.suspended_until) == ("revoked", "整改未完成", None)
         assert entries("99925SV00101R0")[-1] == ("revoked", "import")
+    assert_index_matches_database(runner)
 
 
 def test_status_change_of_an_existing_certificate_is_dated_by_the_row_and_reimports_unchanged(app, runner, tmp_path):
@@ -310,3 +317,12 @@ def test_a_decision_taken_after_the_export_is_not_undone_by_importing_it_the_sam
     result = runner.invoke(args=["certificates", "import", str(path)])
     assert result.exit_code == 1 and "later decision" in result.output, result.output
     assert counts(app) == before
+
+
+def test_export_to_standard_output_starts_with_its_dating_line_and_the_import_header(app, runner, tmp_path):
+    run_import(runner, tmp_path, csv_bytes(sync_rows()))
+    result = runner.invoke(args=["certificates", "export", "-"])
+    assert result.exit_code == 0
+    first, header = result.output.splitlines()[:2]
+    assert first.startswith("# as_of=2026-06-01 ledger_head_seq=4 ledger_head_hash=")
+    assert header.startswith("certificate_number,company_name,uscc,") and "level_reason" in header

@@ -171,3 +171,13 @@ def test_a_registry_decision_after_the_row_is_never_changed_by_it(stored, wanted
         assert decided == []
     if stored in ("revoked", "withdrawn") and (wanted != stored or level != "4"):
         assert not result.ok
+
+
+@pytest.mark.parametrize(("the_row", "expected"), [
+    (row(status="suspended", suspended_until=dt.date(2026, 10, 1)), ("update", None, None)),
+    (row(status="suspended", suspended_until=dt.date(2026, 12, 1)), ("refused", "suspension_too_long", "suspended_until")),
+    (row(status="suspended", suspended_until=dt.date(2026, 5, 25)),
+     ("refused", "suspension_already_over", "suspended_until")),
+])
+def test_a_suspension_end_changed_by_a_row_is_checked_against_the_registrys_start(the_row, expected):
+    assert outcome(plan(the_row, known(**SUSPENDED))) == expected
