@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from registry.certificates.identifiers import normalise_certificate_number, normalise_uscc
-from registry.certificates.rules import CertificateStatus, EnterpriseType, cut_to_cents, default_expiry, judge
+from registry.certificates.rules import (
+    CertificateStatus,
+    EnterpriseType,
+    add_months,
+    cut_to_cents,
+    default_expiry,
+    judge,
+)
 from registry.schemes import Scheme, all_schemes
 
 
@@ -33,11 +40,13 @@ REQUIRED_COLUMNS = ("certificate_number", "company_name", "uscc", "province", "c
                     "enterprise_type", "scheme", "score", "scope", "issued_on")
 OPTIONAL_COLUMNS = ("level", "expires_on", "status", "last_surveillance_on", "former_names",
                     # Additions beyond the issue's list (all optional): see docs/foundation.md.
-                    "service_sites", "status_reason", "status_changed_on")
+                    "service_sites", "status_reason", "status_changed_on",
+                    # Written by `flask certificates export` so the registry's own state re-imports whole.
+                    "level_reason", "suspended_until", "first_issued_on", "recertification_count")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 LIST_COLUMNS = ("former_names", "service_sites")
 MAX_LENGTHS = {"certificate_number": 40, "company_name": 200, "province": 20, "city": 40, "address": 300,
-               "industry": 40, "scope": 2000, "status_reason": 500}
+               "industry": 40, "scope": 2000, "status_reason": 500, "level_reason": 500}
 NUMBER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9/\-]*$")
 LIST_SEPARATORS = re.compile(r"[;；\n]")
 
@@ -94,6 +103,26 @@ class ImportRow:
     last_surveillance_on: dt.date | None = None
     former_names: tuple[str, ...] = ()
     service_sites: tuple[str, ...] = ()
+    # The level the score gives; `level` may be lower only with a level_reason (a sanction, a policy cap).
+    score_level: str = ""
+    level_reason: str = ""
+    suspended_until: dt.date | None = None
+    first_issued_on: dt.date | None = None
+    recertification_count: int | None = None
+
+    @property
+    def stated_dates(self) -> tuple[dt.date, ...]:
+        """The dates the row states about the certificate's state: the row is 'as of' the latest of them."""
+        return tuple(day for day in (self.issued_on, self.last_surveillance_on, self.status_changed_on,
+                                     self.first_issued_on) if day is not None)
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """What an export says about itself on its first line: the day and ledger head it was taken at."""
+    as_of: dt.date | None = None
+    ledger_head_seq: int | None = None
+    ledger_head_hash: str = ""
 
 
 @dataclass
@@ -101,6 +130,7 @@ class ParseResult:
     rows: list[ImportRow]
     problems: list[Problem]
     file_format: str  # "csv" or "jsonl"
+    header: FileHeader = field(default_factory=FileHeader)
 
     @property
     def ok(self) -> bool:
@@ -128,17 +158,49 @@ def _short(value: str, limit: int = 60) -> str:
 
 # ---------------------------------------------------------------------------------------------- reading
 
-def parse_register(data: bytes, filename: str, today: dt.date, schemes: Mapping[str, Scheme] | None = None
-                   ) -> ParseResult:
-    """Read a whole register file and check every row; never raises for bad content."""
+def parse_register(data: bytes, filename: str, today: dt.date, schemes: Mapping[str, Scheme] | None = None, *,
+                   max_suspension_months: int = 6) -> ParseResult:
+    """Read a whole register file and check every row; never raises for bad content.
+
+    A first line `# as_of=YYYY-MM-DD ledger_head_seq=N ledger_head_hash=H` (CSV) or `{"export": {...}}`
+    (JSON Lines), as `flask certificates export` writes it, says when the file was taken; it is optional.
+    """
     schemes = all_schemes() if schemes is None else schemes
     file_format = "jsonl" if filename.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
     try:
         text = _decode(data)
-        records = list(_jsonl_records(text) if file_format == "jsonl" else _csv_records(text))
+        header, text, offset = _file_header(text, file_format)
+        records = list(_jsonl_records(text, offset) if file_format == "jsonl" else _csv_records(text, offset))
     except FileProblem as error:
         return ParseResult([], [error.problem], file_format)
-    return check_records(records, today, schemes, file_format)
+    result = check_records(records, today, schemes, file_format, max_suspension_months=max_suspension_months)
+    result.header = header
+    return result
+
+
+def _file_header(text: str, file_format: str) -> tuple[FileHeader, str, int]:
+    """(header, the text after it, lines skipped); no header line gives an empty FileHeader."""
+    first, _newline, rest = text.partition("\n")
+    meta: Mapping[str, object] | None = None
+    if file_format == "csv" and first.startswith("#"):
+        meta = dict(part.split("=", 1) for part in first[1:].split() if "=" in part)
+    elif file_format == "jsonl" and first.lstrip().startswith('{"export"'):
+        try:
+            value = json.loads(first)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("export"), dict) and len(value) == 1:
+            meta = value["export"]
+    if meta is None:
+        return FileHeader(), text, 0
+    as_of_text = str(meta.get("as_of") or meta.get("status_as_of") or "")
+    seq_text = str(meta.get("ledger_head_seq") or "")
+    as_of = parse_date(as_of_text) if as_of_text else None
+    if (as_of_text and as_of is None) or (seq_text and not seq_text.isdigit()):
+        raise FileProblem(Problem(1, None, "bad_file_header", N_(
+            "The first line describes the file but cannot be read: write # as_of=YYYY-MM-DD (optionally "
+            "ledger_head_seq=N ledger_head_hash=H), or remove the line.")))
+    return FileHeader(as_of, int(seq_text) if seq_text else None, str(meta.get("ledger_head_hash") or "")), rest, 1
 
 
 def _decode(data: bytes) -> str:
@@ -166,19 +228,24 @@ def _decode(data: bytes) -> str:
 Record = tuple[int, dict[str, object] | None, list[Problem]]
 
 
-def _csv_records(text: str) -> Iterable[Record]:
-    """(line, {column: text}, problems) per data row; the header is checked first."""
+def _csv_records(text: str, offset: int = 0) -> Iterable[Record]:
+    """(line, {column: text}, problems) per data row; the header is checked first.
+
+    `offset` is the number of lines before `text` in the file (a file header line), so lines are physical."""
+    if not text.strip():
+        raise FileProblem(Problem(1 + offset, None, "no_header", N_(
+            "The first line must be the header with the column names.")))
     first_line = text.splitlines()[0] if text.splitlines() else ""
     delimiter = max([",", "\t", ";"], key=lambda d: sum(c.strip().lower() in COLUMNS for c in first_line.split(d)))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as error:
-        raise FileProblem(Problem(1, None, "bad_csv", N_("The header line cannot be read as CSV: %(error)s"),
+        raise FileProblem(Problem(1 + offset, None, "bad_csv", N_("The header line cannot be read as CSV: %(error)s"),
                                   {"error": str(error)})) from error
     columns = [name.strip().lower() for name in header]
-    _check_header(columns)
-    previous_end = reader.line_num
+    _check_header(columns, 1 + offset)
+    previous_end = reader.line_num + offset
     while True:
         try:
             values = next(reader)
@@ -188,7 +255,7 @@ def _csv_records(text: str) -> Iterable[Record]:
             yield previous_end + 1, None, [Problem(previous_end + 1, None, "bad_csv",
                                                    N_("This line cannot be read as CSV: %(error)s"), {"error": str(error)})]
             return
-        line, previous_end = previous_end + 1, reader.line_num
+        line, previous_end = previous_end + 1, reader.line_num + offset
         if not any(v.strip() for v in values):
             continue  # blank lines and Excel's trailing ",,,," rows
         if len(values) != len(columns):
@@ -199,30 +266,30 @@ def _csv_records(text: str) -> Iterable[Record]:
         yield line, dict(zip(columns, values, strict=True)), []
 
 
-def _check_header(columns: list[str]) -> None:
+def _check_header(columns: list[str], line: int = 1) -> None:
     if not any(columns):
-        raise FileProblem(Problem(1, None, "no_header", N_("The first line must be the header with the column names.")))
+        raise FileProblem(Problem(line, None, "no_header", N_("The first line must be the header with the column names.")))
     unknown = [c for c in columns if c not in COLUMNS]
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if not (set(columns) & set(COLUMNS)):
-        raise FileProblem(Problem(1, None, "no_header", N_(
+        raise FileProblem(Problem(line, None, "no_header", N_(
             "The first line is not the header: it has none of the column names (%(expected)s)."),
             {"expected": ", ".join(REQUIRED_COLUMNS)}))
     if unknown:
-        raise FileProblem(Problem(1, unknown[0], "unknown_column", N_(
+        raise FileProblem(Problem(line, unknown[0], "unknown_column", N_(
             "Unknown column(s) in the header: %(columns)s. Allowed columns: %(allowed)s."),
             {"columns": ", ".join(unknown), "allowed": ", ".join(COLUMNS)}))
     if duplicates:
-        raise FileProblem(Problem(1, duplicates[0], "duplicate_column", N_(
+        raise FileProblem(Problem(line, duplicates[0], "duplicate_column", N_(
             "The header names a column twice: %(columns)s."), {"columns": ", ".join(duplicates)}))
     if missing:
-        raise FileProblem(Problem(1, missing[0], "missing_column", N_(
+        raise FileProblem(Problem(line, missing[0], "missing_column", N_(
             "Required column(s) missing from the header: %(columns)s."), {"columns": ", ".join(missing)}))
 
 
-def _jsonl_records(text: str) -> Iterable[Record]:
-    for line, raw in enumerate(text.splitlines(), start=1):
+def _jsonl_records(text: str, offset: int = 0) -> Iterable[Record]:
+    for line, raw in enumerate(text.splitlines(), start=1 + offset):
         if not raw.strip():
             continue
         try:
@@ -260,7 +327,7 @@ def _jsonl_records(text: str) -> Iterable[Record]:
 # --------------------------------------------------------------------------------------------- checking
 
 def check_records(records: Iterable[Record], today: dt.date, schemes: Mapping[str, Scheme],
-                  file_format: str = "csv") -> ParseResult:
+                  file_format: str = "csv", *, max_suspension_months: int = 6) -> ParseResult:
     """Check rows one by one and across rows (duplicate numbers, one company described two ways)."""
     rows: list[ImportRow] = []
     problems: list[Problem] = []
@@ -277,7 +344,7 @@ def check_records(records: Iterable[Record], today: dt.date, schemes: Mapping[st
                 {"value": number, "other": first_line_of_number[key]}))
         elif key:
             first_line_of_number[key] = line
-        row, row_problems = check_row(line, record, today, schemes)
+        row, row_problems = check_row(line, record, today, schemes, max_suspension_months=max_suspension_months)
         problems.extend(row_problems)
         if row is not None:
             rows.append(row)
@@ -313,8 +380,8 @@ def _text(record: Mapping[str, object], name: str) -> str:
     return str(value).strip()
 
 
-def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: Mapping[str, Scheme]
-              ) -> tuple[ImportRow | None, list[Problem]]:
+def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: Mapping[str, Scheme], *,
+              max_suspension_months: int = 6) -> tuple[ImportRow | None, list[Problem]]:
     """One row: every column checked, every problem reported (not only the first)."""
     problems: list[Problem] = []
 
@@ -373,12 +440,15 @@ def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: 
                 value=values["scheme"], allowed=", ".join(sorted(schemes)))
 
     score = _parse_score(values["score"], scheme, problem)
-    level_id = _check_level(values["level"], score, scheme, problem)
+    level_id, score_level = _check_level(values["level"], values["level_reason"], score, scheme, problem)
 
     issued_on = _parse_date(values["issued_on"], "issued_on", problem)
     expires_on = _parse_date(values["expires_on"], "expires_on", problem)
     surveillance_on = _parse_date(values["last_surveillance_on"], "last_surveillance_on", problem)
     changed_on = _parse_date(values["status_changed_on"], "status_changed_on", problem)
+    suspended_until = _parse_date(values["suspended_until"], "suspended_until", problem)
+    first_issued_on = _parse_date(values["first_issued_on"], "first_issued_on", problem)
+    recertifications = _parse_count(values["recertification_count"], "recertification_count", problem)
     if issued_on and issued_on > today:
         problem("issued_on", "future_date", N_("The issue date %(value)s is in the future."), value=issued_on.isoformat())
     if issued_on and scheme:
@@ -401,6 +471,16 @@ def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: 
         elif issued_on and day < issued_on:
             problem(column, "before_issue", N_("The date %(value)s is before the issue date %(issued)s."),
                     value=day.isoformat(), issued=issued_on.isoformat())
+        elif expires_on and day > expires_on:
+            # Nothing happens to a certificate after it has expired: a surveillance audit or a status
+            # decision dated later cannot be true.
+            problem(column, "after_expiry", N_(
+                "The date %(value)s is after the expiry date %(expires)s: an expired certificate has no surveillance "
+                "audit or status decision."), value=day.isoformat(), expires=expires_on.isoformat())
+    if first_issued_on is not None and issued_on and first_issued_on > issued_on:
+        problem("first_issued_on", "first_issue_after_issue", N_(
+            "The first issue date %(value)s is after the issue date %(issued)s of this cycle."),
+            value=first_issued_on.isoformat(), issued=issued_on.isoformat())
 
     status = CertificateStatus.VALID.value
     if values["status"]:
@@ -418,6 +498,18 @@ def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: 
         column = "status_reason" if values["status_reason"] else "status_changed_on"
         problem(column, "reason_without_status", N_(
             "Only a suspended, revoked or withdrawn certificate has a status reason or status date."))
+    if suspended_until is not None:
+        if status != CertificateStatus.SUSPENDED.value:
+            problem("suspended_until", "until_without_suspension", N_(
+                "Only a suspended certificate has a suspension end date."))
+        elif changed_on is not None and suspended_until <= changed_on:
+            problem("suspended_until", "until_before_start", N_(
+                "The suspension end %(value)s is not after the suspension date %(start)s."),
+                value=suspended_until.isoformat(), start=changed_on.isoformat())
+        elif changed_on is not None and suspended_until > add_months(changed_on, max_suspension_months):
+            problem("suspended_until", "suspension_too_long", N_(
+                "The suspension end %(value)s is more than %(months)s months after the suspension date %(start)s."),
+                value=suspended_until.isoformat(), months=max_suspension_months, start=changed_on.isoformat())
 
     former_names = _split_list(record.get("former_names", ""))
     service_sites = _split_list(record.get("service_sites", ""))
@@ -435,6 +527,8 @@ def check_row(line: int, record: Mapping[str, object], today: dt.date, schemes: 
         issued_on=issued_on, expires_on=expires_on, status=status, status_reason=values["status_reason"],
         status_changed_on=changed_on, last_surveillance_on=surveillance_on,
         former_names=tuple(n for n in former_names if n != values["company_name"]), service_sites=service_sites,
+        score_level=score_level, level_reason=values["level_reason"], suspended_until=suspended_until,
+        first_issued_on=first_issued_on, recertification_count=recertifications,
     ), []
 
 
@@ -509,19 +603,43 @@ def level_aliases(scheme: Scheme) -> dict[str, str]:
     return aliases
 
 
-def _check_level(raw: str, score: Decimal | None, scheme: Scheme | None, problem) -> str:
+def _check_level(raw: str, reason: str, score: Decimal | None, scheme: Scheme | None, problem) -> tuple[str, str]:
+    """(the row's level, the level its score gives). A lower level needs a level_reason; a higher one is refused."""
     if scheme is None or score is None:
-        return ""
+        return "", ""
     judged = judge(scheme, score).level
     assert judged is not None
     if not raw:
-        return judged.id
+        if reason:
+            problem("level_reason", "reason_without_lower_level", N_(
+                "A level reason is only given with a level below the one the score gives."))
+        return judged.id, judged.id
     given = level_aliases(scheme).get(unicodedata.normalize("NFKC", raw).strip().lower())
     if given is None:
         problem("level", "unknown_level", N_("%(value)s is not a level of scheme %(scheme)s: use %(allowed)s."),
                 value=raw, scheme=scheme.id, allowed=", ".join(level.id for level in scheme.levels))
-    elif given != judged.id:
+        return judged.id, judged.id
+    level = scheme.level(given)
+    if level.min_score > judged.min_score:
         problem("level", "level_contradicts_score", N_(
             "Level %(value)s contradicts the score %(score)s, which gives %(judged)s (%(judged_zh)s). Leave level "
             "empty or correct it."), value=raw, score=str(score), judged=judged.id, judged_zh=judged.name_zh)
-    return judged.id
+    elif level.min_score < judged.min_score and not reason:
+        problem("level", "lower_level_without_reason", N_(
+            "Level %(value)s is below %(judged)s (%(judged_zh)s), which the score %(score)s gives: say why in the "
+            "level_reason column (e.g. a sanction, or the first-year cap at 达标)."),
+            value=raw, score=str(score), judged=judged.id, judged_zh=judged.name_zh)
+    elif level.min_score == judged.min_score and reason:
+        problem("level_reason", "reason_without_lower_level", N_(
+            "A level reason is only given with a level below the one the score gives."))
+    return given, judged.id
+
+
+def _parse_count(raw: str, column: str, problem) -> int | None:
+    if not raw:
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text.isdigit() or int(text) > 99:
+        problem(column, "bad_count", N_("%(value)s is not a count: write a whole number from 0 to 99."), value=raw)
+        return None
+    return int(text)

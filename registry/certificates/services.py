@@ -6,23 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from registry import clock
 from registry.certificates import rules
 from registry.certificates.identifiers import fold, normalise_uscc
+from registry.certificates.import_plan import (
+    IMPORT_ROLES,
+    NOT_DECISIONS,
+    CertificateChange,
+    ExistingCertificate,
+    ExistingCompany,
+    plan_import,
+)
 from registry.certificates.importer import N_, ImportRow, Problem
-from registry.certificates.lifecycle import snapshot as lifecycle_snapshot
 from registry.certificates.models import Certificate, Company
-from registry.certificates.rules import CertificateStatus, add_months
-from registry.errors import NotFound, ValidationError
+from registry.certificates.rules import CertificateStatus, LifecycleAction
+from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
-from registry.ledger.services import append_entry, lock_head
-from registry.search.outbox import queue_certificate
+from registry.ledger.models import LedgerEntry
+from registry.ledger.services import lock_head
 
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
 
@@ -282,16 +288,20 @@ def verification_facts(raw_number: str) -> VerificationFacts | None:
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)
+# The register import is a sync, not a bypass: import_plan decides (pure), this applies. Creations and
+# descriptive fields are written here; every status and level change of a certificate already in the
+# registry goes through the lifecycle module, as a back-office decision would.
 
 @dataclass
 class ImportSummary:
-    """What an import did: counts a clerk can check against the file."""
+    """What an import did: counts a clerk can check against the file, and the warnings to read."""
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     companies_created: int = 0
     companies_updated: int = 0
     ledger_entries: int = 0
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class ImportRejected(ValidationError):
@@ -302,18 +312,15 @@ class ImportRejected(ValidationError):
         self.problems = problems
 
 
-_CERTIFICATE_FIELDS = ("level", "score", "scope", "service_sites", "issued_on", "expires_on", "last_surveillance_on")
-_COMPANY_FIELDS = ("name", "province", "city", "address", "industry", "enterprise_type", "former_names")
+@dataclass(frozen=True)
+class ImportActor:
+    """The import acting as the registry's own system (it may make the decisions a rule makes), recorded
+    in the ledger under its own role (`import`, `demo`) so history says where a change came from."""
+    role: str = "import"
 
-
-def _company_values(row: ImportRow) -> dict:
-    return {"name": row.company_name, "province": row.province, "city": row.city, "address": row.address,
-            "industry": row.industry, "enterprise_type": row.enterprise_type, "former_names": list(row.former_names)}
-
-
-def _certificate_values(row: ImportRow) -> dict:
-    return {"level": row.level, "score": row.score, "scope": row.scope, "service_sites": list(row.service_sites),
-            "issued_on": row.issued_on, "expires_on": row.expires_on, "last_surveillance_on": row.last_surveillance_on}
+    def has_role(self, *roles) -> bool:
+        names = {str(r) for r in roles}
+        return self.role in names or "system" in names
 
 
 def _chunks(items: list, size: int = 500):
@@ -321,167 +328,208 @@ def _chunks(items: list, size: int = 500):
         yield items[start:start + size]
 
 
-def _existing_problems(rows: list[ImportRow], companies: dict, certificates: dict) -> list[Problem]:
-    """Checks that need the database: a certificate cannot change company or scheme, nor leave a terminal status."""
-    problems = []
-    for row in rows:
-        certificate = certificates.get(row.certificate_number)
-        if certificate is None:
-            continue
-        if certificate.company.uscc != row.uscc:
-            problems.append(Problem(row.line, "uscc", "certificate_other_company", N_(
-                "Certificate %(number)s is registered to the company with credit code %(other)s; a certificate "
-                "cannot move to another company."), {"number": row.certificate_number, "other": certificate.company.uscc}))
-        if certificate.scheme_id != row.scheme_id:
-            problems.append(Problem(row.line, "scheme", "scheme_changed", N_(
-                "Certificate %(number)s is registered under scheme %(other)s; its scheme cannot change."),
-                {"number": row.certificate_number, "other": certificate.scheme_id}))
-        if certificate.status in (CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value) \
-                and row.status != certificate.status:
-            problems.append(Problem(row.line, "status", "terminal_status", N_(
-                "Certificate %(number)s is %(other)s in the registry and cannot become %(value)s again."),
-                {"number": row.certificate_number, "other": certificate.status, "value": row.status}))
-    return problems
+def _certificates_by_folded_number(keys: set[str]) -> dict[str, list[Certificate]]:
+    """Registry certificates whose folded number is one of `keys` (numbers may be stored with dashes)."""
+    ids: dict[str, list[int]] = {}
+    for cid, number in db.session.execute(select(Certificate.id, Certificate.number)):
+        key = fold(number)
+        if key in keys:
+            ids.setdefault(key, []).append(cid)
+    wanted = [cid for group in ids.values() for cid in group]
+    loaded: dict[int, Certificate] = {}
+    for chunk in _chunks(wanted):
+        loaded.update({c.id: c for c in db.session.scalars(
+            select(Certificate).where(Certificate.id.in_(chunk)).options(joinedload(Certificate.company)))})
+    return {key: [loaded[cid] for cid in group] for key, group in ids.items()}
 
 
-def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_new: bool = False) -> ImportSummary:
-    """Write checked register rows (importer.ImportRow): create or update companies and certificates.
+def _last_decisions(numbers: list[str]) -> dict[str, tuple[int, dt.date, str]]:
+    """Per certificate number: (highest seq, latest effective day, its kind) of the registry's own decisions."""
+    found: dict[str, tuple[int, dt.date, str]] = {}
+    for chunk in _chunks(numbers):
+        query = (select(LedgerEntry.certificate_number, LedgerEntry.seq, LedgerEntry.effective_on, LedgerEntry.kind)
+                 .where(LedgerEntry.certificate_number.in_(chunk), LedgerEntry.kind.not_in(NOT_DECISIONS),
+                        LedgerEntry.actor_role.not_in(IMPORT_ROLES)).order_by(LedgerEntry.seq))
+        for number, seq, effective_on, kind in db.session.execute(query):
+            _seq, latest, latest_kind = found.get(number, (0, effective_on, kind))
+            if effective_on >= latest:
+                latest, latest_kind = effective_on, kind
+            found[number] = (seq, latest, latest_kind)
+    return found
 
-    All or nothing: database checks run before any write. A row equal to what is stored changes nothing,
-    so re-importing a file writes no ledger entry and no outbox row. New certificates get an 'imported'
-    entry effective on their issue date, then an entry for a non-valid status; changed ones an 'updated'
-    entry (and a status entry when the status changed). With only_new, existing certificates are left alone
-    (the demo loader uses this so a second run on a later day changes nothing).
 
-    Rows are written in batches (companies, then certificates, then ledger entries in file order, then
-    outbox rows) to keep database round trips few on PostgreSQL.
+def _existing_certificate(certificate: Certificate, decision) -> ExistingCertificate:
+    seq, on, kind = decision or (None, None, "")
+    return ExistingCertificate(
+        number=certificate.number, uscc=certificate.company.uscc, scheme_id=certificate.scheme_id,
+        level=certificate.level, score=certificate.score, scope=certificate.scope or "",
+        service_sites=tuple(certificate.service_sites or ()), issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on, first_issued_on=certificate.first_issued_on,
+        last_surveillance_on=certificate.last_surveillance_on, status=certificate.status,
+        status_reason=certificate.status_reason or "", status_changed_on=certificate.status_changed_on,
+        suspended_until=certificate.suspended_until, recertification_count=certificate.recertification_count or 0,
+        last_decision_seq=seq, last_decision_on=on, last_decision_kind=kind)
+
+
+def _existing_company(company: Company) -> ExistingCompany:
+    return ExistingCompany(company.uscc, company.name, company.province, company.city, company.address,
+                           company.industry, company.enterprise_type, tuple(company.former_names or ()))
+
+
+def _trusted_ledger_seq(ledger_head: tuple[int, str] | None) -> int | None:
+    """The file's ledger head, when this registry's ledger has that very entry (the file came from here)."""
+    if not ledger_head or ledger_head[0] is None:
+        return None
+    seq, digest = ledger_head
+    if seq == 0:
+        return 0 if digest.strip("0") == "" else None
+    stored = db.session.scalar(select(LedgerEntry.hash).where(LedgerEntry.seq == seq))
+    return seq if stored is not None and stored == digest else None
+
+
+def _import_reason(row: ImportRow, text: str) -> str:
+    return text.strip() or f"登记簿导入 register import, line {row.line}"
+
+
+def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_new: bool = False,
+                    as_of: dt.date | None = None, ledger_head: tuple[int, str] | None = None) -> ImportSummary:
+    """Sync checked register rows (importer.ImportRow) into the registry, all or nothing.
+
+    import_plan.plan_import decides what changes and refuses what the back office would refuse (a later
+    decision held by the registry, a transition the public status does not allow, a terminal certificate).
+    Then: companies and new certificates are written (ledger 'imported' on the issue date, plus an entry for
+    a non-valid status on its date); descriptive and dated fields of existing ones are set with an 'updated'
+    entry; level and status changes go through lifecycle.change_level / suspend / restore / revoke /
+    withdraw with an ImportActor. A row equal to what is stored changes nothing and writes nothing.
+    With only_new, existing certificates are left alone (the demo loader).
+
+    `as_of` dates the file (else each row is dated by its own dates); `ledger_head` (seq, hash) is the
+    head an export was taken at, used when this registry's ledger holds that entry.
 
     Raises:
-        ImportRejected: a row contradicts the registry (other company, other scheme, terminal status).
+        ImportRejected: a row contradicts the registry, or a lifecycle transition refused it.
     """
-    lock_head()  # the lifecycle lock order (docs/lifecycle.md): the ledger first, before reading or writing rows
+    from registry.certificates import lifecycle
+    from registry.certificates.models import status_policy
+
     rows = list(rows)
-    summary = ImportSummary()
-    usccs = sorted({row.uscc for row in rows})
-    numbers = sorted({row.certificate_number for row in rows})
-    companies: dict[str, Company] = {}
-    for chunk in _chunks(usccs):
-        companies.update({c.uscc: c for c in db.session.scalars(select(Company).where(Company.uscc.in_(chunk)))})
-    certificates: dict[str, Certificate] = {}
-    for chunk in _chunks(numbers):
-        certificates.update({c.number: c for c in db.session.scalars(
-            select(Certificate).where(Certificate.number.in_(chunk)).options(joinedload(Certificate.company)))})
-
-    problems = _existing_problems(rows, companies, certificates)
-    if problems:
-        raise ImportRejected(problems)
-
+    # Lock, then read: the ledger's lock is held until commit, so no decision can be appended between
+    # reading the registry's state for the plan and applying it (every decision appends to the ledger).
+    lock_head()
     today = clock.today()
-    suspension_months = current_app.config.get("MAX_SUSPENSION_MONTHS", 6)
-    if only_new:
-        summary.unchanged = sum(1 for row in rows if row.certificate_number in certificates)
-        rows = [row for row in rows if row.certificate_number not in certificates]
+    policy = status_policy()
+    summary = ImportSummary()
+    companies: dict[str, Company] = {}
+    for chunk in _chunks(sorted({row.uscc for row in rows})):
+        companies.update({c.uscc: c for c in db.session.scalars(select(Company).where(Company.uscc.in_(chunk)))})
+    matches = _certificates_by_folded_number({fold(row.certificate_number) for row in rows})
+    by_number = {c.number: c for group in matches.values() for c in group}
+    decisions = _last_decisions(sorted(by_number))
+    plan = plan_import(rows, {key: [_existing_certificate(c, decisions.get(c.number)) for c in group]
+                              for key, group in matches.items()},
+                       {uscc: _existing_company(c) for uscc, c in companies.items()}, today, policy=policy,
+                       as_of=as_of, ledger_seq=_trusted_ledger_seq(ledger_head), only_new=only_new)
+    if plan.problems:
+        raise ImportRejected(plan.problems)
+    summary.warnings = plan.warnings
+    first_seq = _head_seq()
 
-    # 1. Companies: created once, updated from their first row (the importer made sure rows agree).
+    # 1. Companies, then new certificates (born valid: a non-valid status is a later event in their history).
     changed_companies: set[int] = set()
-    for row in rows:
-        company = companies.get(row.uscc)
-        values = _company_values(row)
-        if company is None:
-            company = Company(uscc=row.uscc, **values)
-            db.session.add(company)
-            companies[row.uscc] = company
+    for uscc, company_change in plan.companies.items():
+        if company_change.action == "create":
+            companies[uscc] = Company(uscc=uscc, **company_change.values)
+            db.session.add(companies[uscc])
             summary.companies_created += 1
-        elif company.id is not None and company.id not in changed_companies and any(
-                getattr(company, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(company, name, value)
-            changed_companies.add(company.id)
+        elif company_change.action == "update":
+            for name, value in company_change.values.items():
+                setattr(companies[uscc], name, value)
+            changed_companies.add(companies[uscc].id)
             summary.companies_updated += 1
-
-    # 2. Certificates: new ones added, changed ones updated; the ledger events are planned in file order.
-    events: list[tuple[Certificate, str, dict]] = []
-    touched: list[Certificate] = []
-    for row in rows:
-        company = companies[row.uscc]
-        certificate = certificates.get(row.certificate_number)
-        values = _certificate_values(row)
-        if certificate is None:
-            certificate = Certificate(number=row.certificate_number, company=company, scheme_id=row.scheme_id,
-                                      first_issued_on=row.issued_on, status=CertificateStatus.VALID.value,
+    status_fields = ("status", "status_reason", "status_changed_on", "suspended_until")
+    for change in plan.certificates:
+        if change.action == "create":
+            values = {k: v for k, v in change.fields.items() if k not in status_fields}
+            certificate = Certificate(number=change.number, company=companies[change.row.uscc], status="valid",
                                       status_reason="", **values)
             db.session.add(certificate)
-            certificates[row.certificate_number] = certificate
-            events.append((certificate, "imported", {
-                "effective_on": row.issued_on, "status_after": CertificateStatus.VALID.value,
-                "data": {"score": str(row.score), "expires_on": row.expires_on.isoformat()}}))
-            if row.status != CertificateStatus.VALID.value:
-                _apply_status(certificate, row, today, suspension_months)
-                events.append((certificate, row.status, {
-                    "effective_on": certificate.status_changed_on, "status_after": row.status,
-                    "public_text": row.status_reason, "reason": row.status_reason}))
-            summary.created += 1
-            touched.append(certificate)
-            continue
+            by_number[change.number] = certificate
+    db.session.flush()
 
-        company_changed = company.id in changed_companies
-        changed = [name for name, value in values.items() if getattr(certificate, name) != value]
-        status_changed = row.status != certificate.status
-        if row.status != CertificateStatus.VALID.value and not status_changed:
-            if row.status_reason != certificate.status_reason:
-                changed.append("status_reason")
-            if row.status_changed_on and row.status_changed_on != certificate.status_changed_on:
-                changed.append("status_changed_on")
-        if not changed and not status_changed and not company_changed:
+    # 2. In file order: each certificate's entries, and its lifecycle transitions.
+    actor = ImportActor(actor_role)
+    touched: set[int] = set()
+    for change in plan.certificates:
+        row, certificate = change.row, by_number[change.number]
+        if change.action == "unchanged":
             summary.unchanged += 1
             continue
-        for name, value in values.items():
-            setattr(certificate, name, value)
-        certificate.first_issued_on = min(certificate.first_issued_on, row.issued_on)
-        if changed or company_changed:
-            if not status_changed:
-                certificate.status_reason = row.status_reason
-                if row.status_changed_on:
-                    certificate.status_changed_on = row.status_changed_on
-            events.append((certificate, "updated", {
-                "effective_on": today, "status_after": certificate.status,
-                "data": {"changed": changed + (["company"] if company_changed else [])}}))
-        if status_changed:
-            _apply_status(certificate, row, today, suspension_months)
-            events.append((certificate, "restored" if row.status == CertificateStatus.VALID.value else row.status, {
-                "effective_on": certificate.status_changed_on, "status_after": row.status,
-                "public_text": row.status_reason, "reason": row.status_reason}))
+        touched.add(certificate.id)
+        if change.action == "create":
+            summary.created += 1
+            _record_creation(certificate, change, actor_role)
+            continue
         summary.updated += 1
-        touched.append(certificate)
+        for name, value in change.fields.items():
+            setattr(certificate, name, value)
+        if change.changed:
+            lifecycle.record_event(certificate, "updated", actor_role=actor_role, effective_on=today,
+                                   extra={"changed": change.changed})
+        try:
+            if change.level is not None:
+                lifecycle.change_level(certificate, new_level=change.level, actor=actor,
+                                       reason=_import_reason(row, row.level_reason),
+                                       extra={"level_reason": row.level_reason, "score_level": row.score_level})
+            if change.transition is not None:
+                _apply_transition(lifecycle, certificate, change, actor)
+        except (InvalidTransition, PermissionDenied, ValidationError) as error:
+            raise ImportRejected([Problem(row.line, "level" if change.transition is None else "status",
+                                          "transition_refused", N_("The registry refused this change: %(reason)s"),
+                                          {"reason": getattr(error, "message", "") or str(error)})]) from error
 
     # A changed company name or address shows on its other certificates too.
     if changed_companies:
-        in_file = {c.id for c in touched}
         for certificate in db.session.scalars(select(Certificate).where(Certificate.company_id.in_(changed_companies))
                                               .order_by(Certificate.id)):
-            if certificate.id not in in_file:
-                events.append((certificate, "updated", {"effective_on": today, "status_after": certificate.status,
-                                                        "data": {"changed": ["company"]}}))
-                touched.append(certificate)
-
-    # 3. Ledger entries in file order, then the outbox rows (the ids exist after this flush).
+            if certificate.id not in touched:
+                lifecycle.record_event(certificate, "updated", actor_role=actor_role, effective_on=today,
+                                       extra={"changed": ["company"]})
     db.session.flush()
-    for certificate, kind, fields in events:
-        # The date snapshot lets history.status_on judge any past day (expiry, suspension end, surveillance).
-        certificate.refresh_derived_dates()
-        data = {"snapshot": lifecycle_snapshot(certificate), **fields.pop("data", {})}
-        append_entry(kind=kind, actor_role=actor_role, certificate=certificate, level_after=certificate.level,
-                     data=data, **fields)
-        summary.ledger_entries += 1
-    for certificate in touched:
-        queue_certificate(certificate.id)
-    db.session.flush()
+    summary.ledger_entries = _head_seq() - first_seq
     return summary
 
 
-def _apply_status(certificate: Certificate, row: ImportRow, today: dt.date, suspension_months: int) -> None:
-    certificate.status = row.status
-    certificate.status_reason = row.status_reason
-    certificate.status_changed_on = row.status_changed_on or today
-    certificate.suspended_until = (add_months(certificate.status_changed_on, suspension_months)
-                                   if row.status == CertificateStatus.SUSPENDED.value else None)
+def _head_seq() -> int:
+    return db.session.scalar(select(func.max(LedgerEntry.seq))) or 0
+
+
+def _record_creation(certificate: Certificate, change: CertificateChange, actor_role: str) -> None:
+    """'imported' on the issue date (valid, at its level), then the row's status on its own date."""
+    from registry.certificates.lifecycle import record_event
+
+    row, fields = change.row, change.fields
+    extra = {"score": str(row.score), "expires_on": row.expires_on.isoformat()}
+    if row.level != row.score_level:
+        extra.update(level_reason=row.level_reason, score_level=row.score_level)
+    record_event(certificate, "imported", actor_role=actor_role, effective_on=row.issued_on, extra=extra)
+    if fields["status"] != CertificateStatus.VALID.value:
+        for name in ("status", "status_reason", "status_changed_on", "suspended_until"):
+            setattr(certificate, name, fields[name])
+        record_event(certificate, fields["status"], actor_role=actor_role, effective_on=fields["status_changed_on"],
+                     reason=row.status_reason, public_text=row.status_reason)
+
+
+def _apply_transition(lifecycle, certificate: Certificate, change: CertificateChange, actor: ImportActor) -> None:
+    row = change.row
+    reason = _import_reason(row, row.status_reason)
+    if change.transition is LifecycleAction.SUSPEND:
+        lifecycle.suspend_certificate(certificate, reason=reason, until=change.suspended_until, actor=actor)
+    elif change.transition is LifecycleAction.RESTORE:
+        lifecycle.restore_certificate(certificate, reason=reason, actor=actor)
+    elif change.transition is LifecycleAction.REVOKE:
+        lifecycle.revoke_certificate(certificate, reason=reason, actor=actor)
+    else:
+        lifecycle.withdraw_certificate(certificate, reason=reason, actor=actor)
+    if row.status_changed_on is not None and row.status != CertificateStatus.VALID.value:
+        # The date it took effect in the source register, so the same file re-imports as unchanged.
+        certificate.status_changed_on = row.status_changed_on

@@ -144,13 +144,15 @@ def test_changed_row_updates_its_certificate_with_an_updated_ledger_entry(app, r
     assert "更新 1" in result.output and "1 updated" in result.output
     after = counts(app)
     assert after["certificate"] == before["certificate"]
-    assert after["ledger_entry"] == before["ledger_entry"] + 1
+    # The scope and score are an 'updated' entry; the level change goes through the lifecycle's change_level.
+    assert after["ledger_entry"] == before["ledger_entry"] + 2
     assert_index_matches_database(runner)
     with app.app_context():
         cert = db.session.scalar(select(Certificate).where(Certificate.number == "99925SV00101R0"))
         assert cert.level == "5" and cert.score == Decimal("95.00")
-        last = db.session.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1))
-        assert (last.kind, last.level_after, last.certificate_number) == ("updated", "5", "99925SV00101R0")
+        last_two = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(2)).all()
+        assert [(e.kind, e.level_after, e.actor_role) for e in reversed(last_two)] == [
+            ("updated", "4", "import"), ("level_changed", "5", "import")]
 
 
 def test_status_change_in_a_later_file_writes_a_status_entry(app, runner, tmp_path):

@@ -189,3 +189,66 @@ def test_json_lines_problems_name_line_and_key(record, column, code):
 ])
 def test_parse_date(raw, expected):
     assert parse_date(raw) == expected
+
+
+# ------------------------------------------------------------------ the register's own state (issue 10)
+
+def codes(result) -> list[tuple[str | None, str]]:
+    return [(p.column, p.code) for p in result.problems]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"level": "3"}, [("level", "lower_level_without_reason")]),
+    ({"level": "5"}, [("level", "level_contradicts_score")]),
+    ({"level": "4", "level_reason": "处分"}, [("level_reason", "reason_without_lower_level")]),
+    ({"level_reason": "处分"}, [("level_reason", "reason_without_lower_level")]),
+    ({"last_surveillance_on": "2026-03-01", "expires_on": "2026-02-28"}, [("last_surveillance_on", "after_expiry")]),
+    ({"status": "revoked", "status_changed_on": "2026-03-01", "expires_on": "2026-02-28"},
+     [("status_changed_on", "after_expiry")]),
+    ({"suspended_until": "2026-07-01"}, [("suspended_until", "until_without_suspension")]),
+    ({"status": "suspended", "status_changed_on": "2026-05-01", "suspended_until": "2026-05-01"},
+     [("suspended_until", "until_before_start")]),
+    ({"status": "suspended", "status_changed_on": "2026-05-01", "suspended_until": "2026-11-02"},
+     [("suspended_until", "suspension_too_long")]),
+    ({"first_issued_on": "2025-03-02"}, [("first_issued_on", "first_issue_after_issue")]),
+    ({"recertification_count": "two"}, [("recertification_count", "bad_count")]),
+])
+def test_state_columns_are_checked(overrides, expected):
+    assert codes(parse(csv_text([row(**overrides)]))) == expected
+
+
+def test_a_lower_level_with_its_reason_is_kept_beside_the_score_level():
+    result = parse(csv_text([row(level="达标", level_reason="首年按达标发证")]))
+    assert result.ok, result.problems
+    (imported,) = result.rows
+    assert (imported.level, imported.score_level, imported.level_reason) == ("compliant", "4", "首年按达标发证")
+
+
+def test_state_columns_are_read():
+    result = parse(csv_text([row(status="suspended", status_changed_on="2026-05-01", suspended_until="2026-08-01",
+                                 first_issued_on="2019-03-01", recertification_count="2")]))
+    assert result.ok, result.problems
+    (imported,) = result.rows
+    assert (imported.suspended_until, imported.first_issued_on, imported.recertification_count) == (
+        dt.date(2026, 8, 1), dt.date(2019, 3, 1), 2)
+
+
+def test_an_export_header_line_dates_the_file_and_keeps_line_numbers_physical():
+    content = b"# as_of=2026-05-31 ledger_head_seq=12 ledger_head_hash=ab12\r\n" + csv_text([row(), row(certificate_number="99925SV00102R0", uscc="x")])
+    result = parse(content)
+    assert (result.header.as_of, result.header.ledger_head_seq, result.header.ledger_head_hash) == (
+        dt.date(2026, 5, 31), 12, "ab12")
+    assert [(p.line, p.column) for p in result.problems] == [(4, "uscc")]
+
+
+def test_a_json_lines_export_header_dates_the_file():
+    lines = [json.dumps({"export": {"as_of": "2026-05-31", "ledger_head_seq": 3, "ledger_head_hash": "ff"}}),
+             json.dumps(row(), ensure_ascii=False)]
+    result = parse("\n".join(lines).encode(), "f.jsonl")
+    assert result.ok, result.problems
+    assert (result.header.as_of, result.header.ledger_head_seq) == (dt.date(2026, 5, 31), 3)
+
+
+def test_an_unreadable_header_line_is_refused():
+    result = parse(b"# as_of=yesterday\r\n" + csv_text([row()]))
+    assert codes(result) == [(None, "bad_file_header")]
