@@ -49,13 +49,19 @@ def record_fields(record: logging.LogRecord) -> dict:
 
 def _gunicorn_access_fields(atoms: dict) -> dict:
     """Gunicorn hands its access-log atoms as the record's args: map them onto our field names."""
-    request_id = atoms.get("{x-request-id}o") or atoms.get("{x-request-id}i")
-    fields = {"message": "access", "method": atoms.get("m"), "path": atoms.get("U"),
-              "status": _int_or_none(atoms.get("s")), "remote_addr": atoms.get("h"),
-              "user_agent": atoms.get("a")}
-    if atoms.get("D") not in (None, "-"):
-        fields["duration_ms"] = round(int(atoms["D"]) / 1000, 1)
-    if request_id and request_id != "-":
+    def atom(key):
+        try:
+            value = atoms[key]  # gunicorn's atoms answer "-" for what is missing
+        except KeyError:
+            return None
+        return None if value in (None, "-") else value
+
+    fields = {"message": "access", "method": atom("m"), "path": atom("U"), "status": _int_or_none(atom("s")),
+              "remote_addr": atom("h"), "user_agent": atom("a")}
+    if atom("D") is not None:
+        fields["duration_ms"] = round(int(atom("D")) / 1000, 1)
+    request_id = atom("{x-request-id}o") or atom("{x-request-id}i")
+    if request_id:
         fields["request_id"] = request_id
     return fields
 
