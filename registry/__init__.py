@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _compile_catalogs(app)
     _configure_database(app)
     db.init_app(app)
+    resilience.install_connect_breaker(app)
     # Batch mode lets SQLite apply ALTERs (it rebuilds tables); compare_type catches column type changes.
     migrate.init_app(app, db, directory=str(resource("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -29,6 +29,8 @@ class DefaultConfig:
     DATABASE_CONNECT_TIMEOUT = 5
     DATABASE_STATEMENT_TIMEOUT = 30
     DATABASE_POOL_TIMEOUT = 10
+    # After a failed connection, new ones fail at once for this many seconds (a fast 503, no pile-up of waits).
+    DATABASE_RETRY_SECONDS = 5
     # None: search_index/ in a checkout, <instance>/search_index for an installed package.
     SEARCH_INDEX_DIR: str | None = None
     # Who writes the search index: "inline" (one process, right after each commit) or "external"

@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from registry.errors import wants_json
@@ -33,6 +35,36 @@ def engine_options(app: Flask, options: dict) -> dict:
     options["connect_args"] = connect_args
     options.setdefault("pool_timeout", float(app.config["DATABASE_POOL_TIMEOUT"]))
     return options
+
+
+class ConnectBreaker:
+    """After a failed connection, fail new ones at once for DATABASE_RETRY_SECONDS instead of waiting the connect
+    timeout again: one request in that window pays the timeout, the others get their 503 immediately."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.down_until = 0.0
+        self.reason = ""
+
+    def connect(self, dialect, _record, cargs, cparams):
+        if self.seconds > 0 and time.monotonic() < self.down_until:
+            raise dialect.loaded_dbapi.OperationalError(f"database unreachable a moment ago ({self.reason}); "
+                                                        "not retrying yet")
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except Exception as error:
+            self.down_until = time.monotonic() + self.seconds
+            self.reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise
+        self.down_until = 0.0
+        return connection
+
+
+def install_connect_breaker(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            breaker = ConnectBreaker(float(app.config["DATABASE_RETRY_SECONDS"]))
+            event.listen(db.engine, "do_connect", breaker.connect)
 
 
 def limiter_settings(app: Flask) -> None:
