@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+FLASK ?= $(BIN)/flask
 # `make run PORT=5001`: the demo on another port; QR codes and feeds then print that origin.
 PORT ?= 5000
 
@@ -26,10 +27,10 @@ translations: $(VENV)/.installed
 run: export DEMO_MODE := 1
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
-	$(BIN)/flask registry init
-	$(BIN)/flask demo load
-	$(BIN)/flask search rebuild
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) registry init
+	$(FLASK) demo load
+	$(FLASK) search rebuild
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 
 from registry.errors import wants_json
 from registry.extensions import db, limiter
@@ -30,8 +31,10 @@ def engine_options(app: Flask, options: dict) -> dict:
     connect_args.setdefault("connect_timeout", max(1, int(app.config["DATABASE_CONNECT_TIMEOUT"])))
     statement_ms = int(float(app.config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
     if statement_ms > 0:
+        # Keep libpq options already given in the URL (?options=-csearch_path%3D...) or connect_args.
+        given = connect_args.get("options") or make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query.get("options")
         extra = f"-c statement_timeout={statement_ms}"
-        connect_args["options"] = f"{connect_args['options']} {extra}" if connect_args.get("options") else extra
+        connect_args["options"] = f"{given} {extra}" if given else extra
     options["connect_args"] = connect_args
     options.setdefault("pool_timeout", float(app.config["DATABASE_POOL_TIMEOUT"]))
     return options
