@@ -17,6 +17,9 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 
+# Gunicorn 25+ opens a control socket in $HOME by default: one per host would collide between instances.
+control_socket_disable = True
+
 accesslog = "-"
 errorlog = "-"
 _formatter = ("registry.logs.KeyValueFormatter" if os.environ.get("LOG_FORMAT", "json").lower() in ("text", "kv")

@@ -60,9 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     fill_paths(app.config, app.instance_path)
+    logs.init_app(app)
     if is_production(app.config):
         check_production(app.config)
-    logs.init_app(app)
 
     # Scheme files are validated now, so a malformed one stops start-up naming the file.
     all_schemes()

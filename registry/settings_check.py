@@ -102,5 +102,5 @@ def check_production(config) -> None:
         log.warning("RATELIMIT_STORAGE_URI is memory://: each worker counts limits on its own; use redis://")
     if not os.path.exists(config["SIGNING_KEY_PATH"]):
         # Not refused at start-up (`flask keys generate` needs the app); receipts answer 503 until it exists.
-        log.error("no receipt signing key at %s: run `flask keys generate` once and copy the file to every host",
-                  config["SIGNING_KEY_PATH"])
+        log.warning("no receipt signing key at %s: receipts answer 503 until `flask keys generate` has made it "
+                    "(once, on one host) and the file is copied to every host", config["SIGNING_KEY_PATH"])
