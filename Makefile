@@ -15,7 +15,7 @@ $(BIN)/python:
 
 # Re-install only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,production]'
 	touch $@
 
 install: $(VENV)/.installed translations
