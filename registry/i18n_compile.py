@@ -18,7 +18,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 
-
 def _default_translations() -> Path:
     # The rule of registry.resources.resource_root, without importing the package: the build step (setup.py)
     # loads this file on its own, before the registry's dependencies are installed.

@@ -25,8 +25,14 @@ def cli():
 def init_command():
     """Create the database schema, or upgrade it to the newest version. Safe to run again, and at once on
     several hosts (the second waits for the first, then finds nothing to do)."""
-    with _init_lock():
-        upgrade()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with _init_lock():
+            upgrade()
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"cannot reach the database ({reason}); check DATABASE_URL") from None
     click.echo("database schema is up to date")
 
 

@@ -97,3 +97,14 @@ def test_make_run_port_serves_on_that_port_and_prints_that_origin(tmp_path):
     calls = log.read_text().splitlines()
     assert calls[-1] == "http://127.0.0.1:5001 1 run --host 127.0.0.1 --port 5001"
     assert all(call.startswith("http://127.0.0.1:5001 1 ") for call in calls)
+
+
+def test_init_against_a_missing_postgresql_database_says_so_without_a_traceback(tmp_path, pg_url):
+    missing = pg_url.rsplit("/", 1)[0] + "/registry_no_such_database"
+    env = clean_environment(FLASK_APP="registry", INSTANCE_PATH=tmp_path / "instance", DATABASE_URL=missing,
+                            SEARCH_INDEX_DIR=tmp_path / "idx")
+    result = subprocess.run([*flask_command(), "registry", "init"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr and "registry_no_such_database" in result.stderr
+    assert "Traceback" not in result.stderr
