@@ -19,9 +19,12 @@ say() { printf 'smoke: %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; for log in "$PREFIX"/*.log; do [ -f "$log" ] && { say "--- $log"; tail -n 40 "$log" >&2; }; done; exit 1; }
 
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  say "stopping (at $((SECONDS - started)) s)"
+  # INT: gunicorn's quick shutdown (TERM would wait for idle workers' select timeout), a KeyboardInterrupt in Python.
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   if [ -n "$CREATED_DB" ]; then su postgres -c "psql -q -c \"DROP DATABASE IF EXISTS $CREATED_DB\"" >/dev/null 2>&1 || true; fi
+  say "stopped (at $((SECONDS - started)) s)"
   if [ -z "${SMOKE_KEEP:-}" ]; then rm -rf "$PREFIX"; else say "kept $PREFIX"; fi
 }
 trap cleanup EXIT
