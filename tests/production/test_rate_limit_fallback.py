@@ -69,3 +69,23 @@ def test_memory_storage_reports_ok(tmp_path):
     health = app.test_client().get("/healthz").get_json()
     close_app(app, tmp_path)
     assert health["checks"]["rate_limits"] == {"status": "ok", "storage": "memory"}
+
+
+def test_silent_redis_costs_one_storage_timeout_then_memory_answers_at_once(tmp_path):
+    import time
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel does) and never answers
+    url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=url, RATELIMIT_STORAGE_TIMEOUT=0.5,
+                   API_RATE_LIMIT="100 per minute")
+    client = app.test_client()
+    timings = []
+    for _ in range(5):
+        started = time.monotonic()
+        status = client.get("/api/v1/certificates").status_code
+        timings.append((status, time.monotonic() - started))
+    close_app(app, tmp_path)
+    silent.close()
+    assert all(status == 200 for status, _ in timings)
+    assert timings[0][1] < 3  # one wait of the storage timeout (a few socket operations at most)
+    assert all(seconds < 0.5 for _, seconds in timings[1:])
