@@ -83,9 +83,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     resilience.init_app(app)
     trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
     if trusted > 0:
-        # The client address (rate limits, logs) and https come from the last N proxies' X-Forwarded-* headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_port=trusted,
-                                x_prefix=trusted)
+        # The client address (rate limits, logs) and https come from the last N proxies' X-Forwarded-For/-Proto.
+        # Not Host or Prefix: a proxy that passes a client's own X-Forwarded-Prefix through would let it change the
+        # links of pages that are cached for everyone; absolute links use PUBLIC_BASE_URL anyway.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0, x_port=0, x_prefix=0)
 
     import registry.accounts  # noqa: F401  (registers the user loader)
     import registry.models  # noqa: F401  (every table, before anything builds or compares the schema)

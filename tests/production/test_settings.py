@@ -142,3 +142,21 @@ def test_production_signs_with_the_provisioned_key(tmp_path):
     response = app.test_client().get("/.well-known/registry-signing-key")
     close_app(app, tmp_path)
     assert response.status_code == 200 and fingerprint in response.get_data(as_text=True)
+
+
+def test_trusted_proxies_take_https_from_x_forwarded_proto_but_never_a_prefix_or_host(tmp_path):
+    app = make_app(tmp_path, TRUSTED_PROXIES=1)
+
+    @app.route("/probe-request")
+    def probe():  # what the app sees of the request, after ProxyFix
+        from flask import request
+        return f"{request.scheme} {request.host} [{request.script_root}] {request.remote_addr}"
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Prefix": "/evil", "X-Forwarded-Host": "evil.example",
+               "X-Forwarded-For": "203.0.113.9"}
+    client = app.test_client()
+    seen = client.get("/probe-request", headers=headers).get_data(as_text=True)
+    home = client.get("/", headers=headers).get_data(as_text=True)
+    close_app(app, tmp_path)
+    assert seen == "https localhost [] 203.0.113.9"
+    assert 'href="/evil' not in home and "evil.example" not in home
