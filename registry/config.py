@@ -28,6 +28,8 @@ class DefaultConfig:
     # connection. An unreachable database then answers 503 within seconds instead of hanging every worker.
     DATABASE_CONNECT_TIMEOUT = 5
     DATABASE_STATEMENT_TIMEOUT = 30
+    # The same for `flask` commands (migrations, imports, index rebuilds, the worker): 0, no limit.
+    DATABASE_COMMAND_STATEMENT_TIMEOUT = 0
     DATABASE_POOL_TIMEOUT = 10
     # After a failed connection, new ones fail at once for this many seconds (a fast 503, no pile-up of waits).
     DATABASE_RETRY_SECONDS = 5

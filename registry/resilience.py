@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+import click
 from flask import Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from sqlalchemy import event
@@ -29,7 +30,10 @@ def engine_options(app: Flask, options: dict) -> dict:
     """PostgreSQL connect and statement timeouts and the pool's wait, as engine options."""
     connect_args = dict(options.get("connect_args") or {})
     connect_args.setdefault("connect_timeout", max(1, int(app.config["DATABASE_CONNECT_TIMEOUT"])))
-    statement_ms = int(float(app.config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    # Commands (`flask registry init`, imports, rebuilds) may run long statements on purpose: their own setting.
+    in_command = click.get_current_context(silent=True) is not None
+    setting = "DATABASE_COMMAND_STATEMENT_TIMEOUT" if in_command else "DATABASE_STATEMENT_TIMEOUT"
+    statement_ms = int(float(app.config[setting]) * 1000)
     if statement_ms > 0:
         # Keep libpq options already given in the URL (?options=-csearch_path%3D...) or connect_args.
         given = connect_args.get("options") or make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query.get("options")

@@ -152,3 +152,17 @@ def test_statement_timeout_stops_a_long_query(pg_url, tmp_path):
         db.session.rollback()
     close_app(app, tmp_path)
     assert shown == "1s" and seconds < 3
+
+
+def test_flask_commands_run_without_the_web_statement_timeout(pg_url, tmp_path):
+    import subprocess
+
+    from tests.production.conftest import clean_environment, flask_command
+
+    env = clean_environment(FLASK_APP="registry", INSTANCE_PATH=tmp_path / "instance", DATABASE_URL=pg_url,
+                            SEARCH_INDEX_DIR=tmp_path / "idx", DATABASE_STATEMENT_TIMEOUT="7")
+    probe = ("from registry.extensions import db; from sqlalchemy import text; "
+             "print('timeout=' + db.session.execute(text('SHOW statement_timeout')).scalar())\n")
+    result = subprocess.run([*flask_command(), "shell"], input=probe, cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert "timeout=0" in result.stdout, result.stderr[-2000:]
