@@ -118,3 +118,15 @@ def test_package_installed_with_pip_from_the_checkout_serves_chinese_to_a_chines
     assert shipped, "the package build did not ship compiled catalogs"
     redis = subprocess.run([str(venv / "bin" / "python"), "-c", "import redis"], capture_output=True, timeout=60)
     assert redis.returncode == 0  # the production extra brings the Redis client
+
+
+def test_catalog_that_cannot_be_written_in_place_is_compiled_into_the_instance_folder(tmp_path):
+    # Root writes anywhere, so a folder standing where messages.mo goes makes the rename fail, as a read-only
+    # package folder does for a service user.
+    sources = _copy_sources(tmp_path)
+    blocker = sources / "zh_Hans" / "LC_MESSAGES" / "messages.mo"
+    blocker.mkdir()
+    os.utime(blocker, (0, 0))
+    folders = ensure_compiled(sources, tmp_path / "instance" / "translations")
+    assert folders == [str(tmp_path / "instance" / "translations"), str(sources)]
+    assert _chinese(tmp_path / "instance" / "translations") == QUESTION_ZH
