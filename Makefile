@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+FLASK ?= $(BIN)/flask
+# `make run PORT=5001`: the demo on another port; QR codes and feeds then print that origin.
+PORT ?= 5000
 
-.PHONY: run test install translations lint bench clean
+.PHONY: run test smoke install translations lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,24 +15,29 @@ $(BIN)/python:
 
 # Re-install only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,production]'
 	touch $@
 
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	@$(BIN)/python -m registry.i18n_compile
+	@$(BIN)/python registry/i18n_compile.py translations
 
 # The demo site: every page says its data is fictional.
 run: export DEMO_MODE := 1
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
-	$(BIN)/flask registry init
-	$(BIN)/flask demo load
-	$(BIN)/flask search rebuild
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(FLASK) registry init
+	$(FLASK) demo load
+	$(FLASK) search rebuild
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The README's "Running in production" runbook, run for real (PostgreSQL, Redis, gunicorn): deploy/smoke.sh.
+smoke:
+	deploy/smoke.sh
 
 # Benchmarks print median / p95 / throughput against a baseline measured in the same run (minutes each).
 bench: install

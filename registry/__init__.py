@@ -10,13 +10,17 @@ from flask import Flask, abort, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registry import clock
-from registry.config import DefaultConfig, from_environment
+from registry import clock, logs, resilience
+from registry.config import DefaultConfig, fill_paths, from_environment, is_production
 from registry.errors import register_error_handlers
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 from registry.i18n import html_lang, select_locale
+from registry.i18n_compile import ensure_compiled
+from registry.resources import resource
 from registry.schemes import all_schemes
+from registry.settings_check import check_production
 
 # Each domain's views module defines `bp`; its cli module (if any) defines `cli`, a click group.
 BLUEPRINT_MODULES = (
@@ -42,37 +46,47 @@ CLI_MODULES = (
     "registry.procurement.cli",
 )
 
-PRODUCTION_KEY_PLACEHOLDER = DefaultConfig.SECRET_KEY
-
-
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, instance config.py, environment, then the test mapping."""
-    # Tests pass their own instance folder, so they never read or write the real one (instance/config.py,
-    # the database, the verify-cache stamp).
-    instance_path = (test_config or {}).get("INSTANCE_PATH")
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+    # The instance folder (instance config.py, the SQLite file, signing key, uploads) is fixed by INSTANCE_PATH
+    # or Flask's rule (the checkout's instance/, or <prefix>/var/registry-instance for an installed package),
+    # never the directory a command runs in. Tests pass their own, so they never touch the real one.
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or None
+    app = Flask(__name__, template_folder=str(resource("templates")), static_folder=str(resource("static")),
                 instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(from_environment())
     if test_config:
         app.config.update(test_config)
-    _check_production_settings(app)
+    fill_paths(app.config, app.instance_path)
+    logs.init_app(app)
+    if is_production(app.config):
+        check_production(app.config)
 
     # Scheme files are validated now, so a malformed one stops start-up naming the file.
     all_schemes()
 
     os.makedirs(app.instance_path, exist_ok=True)
+    _compile_catalogs(app)
     _configure_database(app)
     db.init_app(app)
+    resilience.install_connect_breaker(app)
     # Batch mode lets SQLite apply ALTERs (it rebuilds tables); compare_type catches column type changes.
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(resource("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    resilience.limiter_settings(app)
     limiter.init_app(app)
+    resilience.init_app(app)
+    trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if trusted > 0:
+        # The client address (rate limits, logs) and https come from the last N proxies' X-Forwarded-For/-Proto.
+        # Not Host or Prefix: a proxy that passes a client's own X-Forwarded-Prefix through would let it change the
+        # links of pages that are cached for everyone; absolute links use PUBLIC_BASE_URL anyway.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0, x_port=0, x_prefix=0)
 
     import registry.accounts  # noqa: F401  (registers the user loader)
     import registry.models  # noqa: F401  (every table, before anything builds or compares the schema)
@@ -93,9 +107,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _check_production_settings(app: Flask) -> None:
-    if os.environ.get("REGISTRY_ENV") == "production" and app.config["SECRET_KEY"] == PRODUCTION_KEY_PLACEHOLDER:
-        raise RuntimeError("SECRET_KEY must be set in production (REGISTRY_ENV=production)")
+def _compile_catalogs(app: Flask) -> None:
+    """Compile messages.mo when missing or older than the .po files (a checkout installed without `make`)."""
+    if app.config["BABEL_TRANSLATION_DIRECTORIES"] != DefaultConfig.BABEL_TRANSLATION_DIRECTORIES:
+        return
+    folders = ensure_compiled(resource("translations"), os.path.join(app.instance_path, "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(folders)
 
 
 def _configure_database(app: Flask) -> None:
@@ -110,6 +127,8 @@ def _configure_database(app: Flask) -> None:
         options["connect_args"] = {**options.get("connect_args", {}), "timeout": 30}
     else:
         options.setdefault("pool_pre_ping", True)
+        if uri.startswith("postgresql"):
+            options = resilience.engine_options(app, options)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

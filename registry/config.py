@@ -1,21 +1,40 @@
 """Defaults for every setting; each can be overridden by an environment variable of the same name.
 
-Names are documented in the README. Only SECRET_KEY has no safe default outside development.
+Names are documented in the README. Production is recognised by REGISTRY_ENV=production only (explicit, so a
+forgotten DEBUG flag never decides it); there create_app refuses unsafe settings (registry.settings_check).
+Paths default to the instance folder (INSTANCE_PATH), never to the directory a command runs in.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from registry.resources import CHECKOUT_DIR, resource, resource_root
+
+PROJECT_ROOT = CHECKOUT_DIR
+PRODUCTION = "production"
 
 
 class DefaultConfig:
+    # "production" turns on the start-up checks (secrets, public URL, database, signing key); anything else
+    # is a development, demo or test set-up.
+    REGISTRY_ENV = "development"
     # A fixed development key; create_app refuses it when REGISTRY_ENV=production.
     SECRET_KEY = "dev-only-not-secret"
-    SQLALCHEMY_DATABASE_URI = f"sqlite:///{PROJECT_ROOT / 'instance' / 'registry.db'}"
+    # None: a SQLite file in the instance folder (refused in production, where DATABASE_URL must be set).
+    SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    # PostgreSQL: seconds to wait for a connection, for a statement (0: no limit) and for a free pooled
+    # connection. An unreachable database then answers 503 within seconds instead of hanging every worker.
+    DATABASE_CONNECT_TIMEOUT = 5
+    DATABASE_STATEMENT_TIMEOUT = 30
+    # The same for `flask` commands (migrations, imports, index rebuilds, the worker): 0, no limit.
+    DATABASE_COMMAND_STATEMENT_TIMEOUT = 0
+    DATABASE_POOL_TIMEOUT = 10
+    # After a failed connection, new ones fail at once for this many seconds (a fast 503, no pile-up of waits).
+    DATABASE_RETRY_SECONDS = 5
+    # None: search_index/ in a checkout, <instance>/search_index for an installed package.
+    SEARCH_INDEX_DIR: str | None = None
     # Who writes the search index: "inline" (one process, right after each commit) or "external"
     # (gunicorn: web workers never write; run one `flask search worker`). See docs/search.md.
     SEARCH_INDEXER = "inline"
@@ -38,7 +57,7 @@ class DefaultConfig:
 
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    BABEL_TRANSLATION_DIRECTORIES = str(resource("translations"))
     LANGUAGES = ("zh_Hans", "en")
 
     WTF_CSRF_TIME_LIMIT = None  # a consumer filling a complaint on a slow phone must not lose it
@@ -51,6 +70,21 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: count in this process's memory instead (logged once), never answer 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds to wait for Redis before falling back.
+    RATELIMIT_STORAGE_TIMEOUT = 1.0
+    # Sign-in attempts per address and e-mail, and per address; fake-mark reports per address.
+    LOGIN_RATE_LIMIT = "10/minute"
+    LOGIN_IP_RATE_LIMIT = "30/minute"
+    REPORT_RATE_LIMIT = "3 per minute;20 per day"
+    # Behind N reverse proxies, trust the last N X-Forwarded-* hops (client address, https): 0 trusts none.
+    TRUSTED_PROXIES = 0
+    # Log lines: "json" (one JSON object a line: time, level, request id, ...) or "text" (the same fields
+    # as key=value); LOG_LEVEL as in Python's logging.
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
 
     CERTIFICATES_PER_PAGE = 20
     # Certificate numbers: {cb} body code digits, {yy} issue year, {serial} running number, {recert} count.
@@ -64,14 +98,16 @@ class DefaultConfig:
     SURVEILLANCE_GRACE_DAYS = 0
     STARS_REQUIRE_YEAR_AT_COMPLIANT = False
 
-    # Procurement and open data: the Ed25519 key that signs verification receipts (created on first use
-    # if missing; `flask keys generate` makes it explicitly) and the rate limits of the API and bulk page.
-    SIGNING_KEY_PATH = str(PROJECT_ROOT / "instance" / "signing-key.pem")
+    # Procurement and open data: the Ed25519 key that signs verification receipts and the rate limits of the
+    # API and bulk page. Outside production a missing key is created on first use; in production it must be
+    # provisioned (`flask keys generate` once, then the same file copied to every host). None: in the instance folder.
+    SIGNING_KEY_PATH: str | None = None
     API_RATE_LIMIT = "300 per minute"
     API_VERIFY_RATE_LIMIT = "30 per minute"
     BULK_RATE_LIMIT = "30 per minute"
     # Files consumers and companies upload (complaint attachments, fake-mark photos), never under static/.
-    UPLOAD_DIR = str(PROJECT_ROOT / "instance" / "uploads")
+    # None: <instance>/uploads.
+    UPLOAD_DIR: str | None = None
     # Category ids offered on the filing form, in order (names come from the translations).
     COMPLAINT_CATEGORIES = ("delivery", "installation", "repair", "warranty_returns", "product_information",
                             "complaint_handling", "service_attitude", "recycling", "other")
@@ -92,53 +128,88 @@ class DefaultConfig:
     SANCTION_RESPONSE_WORKDAYS = 5
 
 
-# Settings read from the environment, with the type each is parsed as.
+# Settings read from the environment whose type cannot be read off their default (None). Every other
+# setting of DefaultConfig with a str, int, float or bool default is read too, parsed as that type.
 ENVIRONMENT_SETTINGS: dict[str, type] = {
-    "SECRET_KEY": str,
     "DATABASE_URL": str,
     "SEARCH_INDEX_DIR": str,
-    "SEARCH_INDEXER": str,
-    "PUBLIC_BASE_URL": str,
     "QR_SECRET": str,
     "UPLOAD_DIR": str,
-    "VERIFY_CACHE_SECONDS": int,
-    "REGISTRY_NAME": str,
-    "CERTIFICATION_BODY_NAME": str,
-    "CERTIFICATION_BODY_CODE": str,
-    "DEMO_MODE": bool,
     "REGISTRY_TODAY": str,
-    "RATELIMIT_STORAGE_URI": str,
-    "SESSION_COOKIE_SECURE": bool,
-    "CERTIFICATE_NUMBER_PATTERN": str,
-    "CERTIFICATE_NUMBER_CB": str,
-    "MAX_SUSPENSION_MONTHS": int,
-    "SURVEILLANCE_INTERVAL_MONTHS": int,
-    "SURVEILLANCE_GRACE_DAYS": int,
-    "STARS_REQUIRE_YEAR_AT_COMPLIANT": bool,
     "SIGNING_KEY_PATH": str,
     "MESSAGE_BACKEND": str,
     "SANCTION_RULES_PATH": str,
-    "COMPLAINT_FILING_RATE_LIMIT": str,
 }
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ValueError):
+    """A setting from the environment that cannot be parsed; the message names it."""
+
+
+def environment_settings() -> dict[str, type]:
+    """Every setting the environment may set, with the type its text is parsed as."""
+    found: dict[str, type] = {}
+    for name in dir(DefaultConfig):
+        if name.isupper():
+            default = getattr(DefaultConfig, name)
+            if isinstance(default, bool | int | float | str):
+                found[name] = type(default)
+    found.update(ENVIRONMENT_SETTINGS)
+    return found
+
+
+def _parse(name: str, raw: str, kind: type):
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise SettingError(f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise SettingError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
+    return raw
 
 
 def from_environment(environ: os._Environ | dict | None = None) -> dict:
-    """Settings present in the environment, parsed; DATABASE_URL maps to SQLALCHEMY_DATABASE_URI."""
+    """Settings present in the environment, parsed; DATABASE_URL maps to SQLALCHEMY_DATABASE_URI.
+
+    Raises:
+        SettingError: a value cannot be parsed as its setting's type.
+    """
     environ = os.environ if environ is None else environ
     found: dict = {}
-    for name, kind in ENVIRONMENT_SETTINGS.items():
+    for name, kind in environment_settings().items():
         if name not in environ:
             continue
-        raw = environ[name]
-        if kind is bool:
-            value = raw.strip().lower() in {"1", "true", "yes", "on"}
-        elif kind is int:
-            value = int(raw)
-        else:
-            value = raw
-        found["SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name] = value
-    uri = found.get("SQLALCHEMY_DATABASE_URI", "")
+        found["SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name] = _parse(name, environ[name], kind)
+    uri = found.get("SQLALCHEMY_DATABASE_URI") or ""
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
     if uri.startswith(("postgres://", "postgresql://")):
         found["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     return found
+
+
+def fill_paths(config, instance_path: str) -> None:
+    """Give the path settings left unset their place in the instance folder (the checkout's search_index/ in a
+    checkout, where it always was)."""
+    instance = Path(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'registry.db'}"
+        config["REGISTRY_DATABASE_DEFAULTED"] = True
+    if not config.get("SEARCH_INDEX_DIR"):
+        checkout = resource_root() == CHECKOUT_DIR
+        config["SEARCH_INDEX_DIR"] = str(CHECKOUT_DIR / "search_index" if checkout else instance / "search_index")
+    if not config.get("SIGNING_KEY_PATH"):
+        config["SIGNING_KEY_PATH"] = str(instance / "signing-key.pem")
+    if not config.get("UPLOAD_DIR"):
+        config["UPLOAD_DIR"] = str(instance / "uploads")
+
+
+def is_production(config) -> bool:
+    return str(config.get("REGISTRY_ENV") or "").strip().lower() == PRODUCTION

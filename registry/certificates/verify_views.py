@@ -279,7 +279,7 @@ class FakeMarkForm(FlaskForm):
 
 
 @bp.route("/verify/report", methods=["GET", "POST"])
-@limiter.limit("3 per minute;20 per day", methods=["POST"])
+@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
 def report():
     form = FakeMarkForm()
     if request.method == "GET":

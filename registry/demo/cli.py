@@ -18,6 +18,7 @@ from registry.certificates.importer import COLUMNS
 from registry.certificates.models import Certificate
 from registry.complaints.demo import seed_demo_complaints
 from registry.complaints.models import Complaint
+from registry.config import is_production
 from registry.demo import data
 from registry.extensions import db
 
@@ -32,6 +33,10 @@ def cli():
 @with_appcontext
 def load_command(force: bool):
     """Create about 200 fictional companies and their certificates (through the import service)."""
+    if is_production(current_app.config):
+        # Before anything is written: demo companies and accounts with known passwords have no place here.
+        raise click.ClickException("演示数据不能加载到生产环境（REGISTRY_ENV=production）。/ Demo data is never loaded "
+                                   "in production (REGISTRY_ENV=production); nothing was written.")
     rows = data.demo_rows(clock.today())
     numbers = {row.certificate_number for row in rows}
     foreign = db.session.scalar(select(func.count()).select_from(Certificate)

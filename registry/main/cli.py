@@ -1,9 +1,18 @@
 """`flask registry ...`: database schema and daily jobs."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import text
+
+# Any fixed number: the PostgreSQL advisory lock that serialises `registry init` across hosts and processes.
+INIT_LOCK_KEY = 27922_2011
 
 
 @click.group("registry", help="Database schema and scheduled jobs.")
@@ -14,9 +23,42 @@ def cli():
 @cli.command("init")
 @with_appcontext
 def init_command():
-    """Create the database schema, or upgrade it to the newest version. Safe to run again."""
-    upgrade()
+    """Create the database schema, or upgrade it to the newest version. Safe to run again, and at once on
+    several hosts (the second waits for the first, then finds nothing to do)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with _init_lock():
+            upgrade()
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"cannot reach the database ({reason}); check DATABASE_URL") from None
     click.echo("database schema is up to date")
+
+
+@contextlib.contextmanager
+def _init_lock():
+    """PostgreSQL: a session advisory lock on a connection of its own; SQLite: a lock file beside the database."""
+    from registry.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK_KEY})
+                connection.commit()
+        return
+    database = db.engine.url.database or ""
+    folder = os.path.dirname(database) if database and database != ":memory:" else current_app.instance_path
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".registry-init.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @cli.command("tick")

@@ -53,10 +53,13 @@ def healthz():
     health_of_search = current_app.extensions.get("registry.search_health")
     if health_of_search is not None:
         checks["search"] = health_of_search()
-    # A degraded search (database fallback) still serves every page: say so, but stay 200.
-    search = checks.get("search")
-    search_degraded = isinstance(search, dict) and search.get("status") == "degraded"
-    status = "ok" if healthy and not search_degraded else "degraded"
+    rate_limits = current_app.extensions.get("registry.rate_limit_health")
+    if rate_limits is not None:
+        checks["rate_limits"] = rate_limits()
+    # A degraded part (search on the database fallback, rate limits in memory) still serves every page: say so,
+    # but stay 200.
+    degraded = any(isinstance(check, dict) and check.get("status") == "degraded" for check in checks.values())
+    status = "ok" if healthy and not degraded else "degraded"
     return jsonify(status=status, checks=checks), (200 if healthy else 503)
 
 

@@ -34,6 +34,10 @@ class KeyExists(Exception):
     """A key file is already there; refusing to overwrite it silently."""
 
 
+class KeyMissing(FileNotFoundError):
+    """No signing key at the path, and it may not be created here (production: provisioned once, shared)."""
+
+
 class ReceiptInvalid(Exception):
     """A receipt that does not verify; `reason` is a stable code the page turns into words."""
 
@@ -103,12 +107,18 @@ def load_private_key(path: str | os.PathLike) -> Ed25519PrivateKey:
 _cache: dict[str, tuple[float, Ed25519PrivateKey]] = {}
 
 
-def signing_key(path: str | os.PathLike) -> Ed25519PrivateKey:
-    """The registry's key from `path`, created on first use if missing (logged with its fingerprint)."""
+def signing_key(path: str | os.PathLike, create: bool = True) -> Ed25519PrivateKey:
+    """The registry's key from `path`, created on first use if missing and `create` (logged with its fingerprint).
+
+    Raises:
+        KeyMissing: no key at `path` and create is False (production: every host must sign with the same key).
+    """
     path = str(path)
     try:
         mtime = os.stat(path).st_mtime
     except FileNotFoundError:
+        if not create:
+            raise KeyMissing(path) from None
         try:
             key = write_new_key(path)
             log.warning("created a new receipt signing key at %s, fingerprint %s", path, fingerprint(key.public_key()))

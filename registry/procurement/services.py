@@ -260,7 +260,9 @@ def registry_identity() -> dict:
 
 
 def current_signing_key():
-    return receipts.signing_key(current_app.config["SIGNING_KEY_PATH"])
+    # Production never creates a key on first use: each host would publish its own (see settings_check).
+    from registry.config import is_production
+    return receipts.signing_key(current_app.config["SIGNING_KEY_PATH"], create=not is_production(current_app.config))
 
 
 def issue_receipt(result: bulk.BulkResult, identifiers: list[str]) -> dict:
