@@ -265,6 +265,7 @@ class VerificationFacts:
     last_surveillance_on: dt.date | None
     company: CompanyFacts
     version: tuple  # the rows' update times: part of any cache key
+    first_issued_on: dt.date
 
     @property
     def scheme(self):
@@ -285,7 +286,8 @@ class VerificationFacts:
 
 _FACT_COLUMNS = (Certificate.id, Certificate.number, Certificate.scheme_id, Certificate.level, Certificate.scope,
                  Certificate.issued_on, Certificate.expires_on, Certificate.status, Certificate.suspended_until,
-                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at)
+                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at,
+                 Certificate.first_issued_on)
 
 
 # Built once: constructing a statement per request costs more than running it.
@@ -307,9 +309,10 @@ def verification_facts(raw_number: str) -> VerificationFacts | None:
             return None
         row = db.session.connection().execute(_FACTS_BY_ID, {"id": found.id}).first()
     (cid, number, scheme_id, level, scope, issued_on, expires_on, status, suspended_until, last_surveillance_on,
-     name, uscc, cert_updated, company_updated) = row
+     name, uscc, cert_updated, company_updated, first_issued_on) = row
     return VerificationFacts(cid, number, scheme_id, level, scope or "", issued_on, expires_on, status, suspended_until,
-                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated))
+                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated),
+                             first_issued_on)
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)

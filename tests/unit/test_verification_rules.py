@@ -63,12 +63,12 @@ def test_level_since_is_the_latest_change_to_that_level():
     (D(2029, 1, 1), DayKind.FUTURE, "expired", "4"),
 ])
 def test_answer_for_a_day(day, kind, status, level):
-    answer = verification.answer_for_day(day, D(2026, 6, 1), HISTORY, issued_on=D(2025, 9, 1), current=CURRENT)
+    answer = verification.answer_for_day(day, D(2026, 6, 1), HISTORY, first_issued_on=D(2025, 9, 1), current=CURRENT)
     assert (answer.kind, answer.status, answer.level) == (kind, status, level)
 
 
 def test_day_after_issue_but_before_the_registry_records_begin_is_said_so():
-    answer = verification.answer_for_day(D(2025, 10, 1), D(2026, 6, 1), HISTORY[3:], issued_on=D(2025, 9, 1), current=CURRENT)
+    answer = verification.answer_for_day(D(2025, 10, 1), D(2026, 6, 1), HISTORY[3:], first_issued_on=D(2025, 9, 1), current=CURRENT)
     assert answer.kind is DayKind.UNRECORDED and answer.records_begin == D(2026, 5, 3)
 
 
