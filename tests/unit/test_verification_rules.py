@@ -60,7 +60,9 @@ def test_level_since_is_the_latest_change_to_that_level():
     (D(2026, 2, 15), DayKind.RECORDED, "suspended", "5"),
     (D(2026, 5, 3), DayKind.RECORDED, "valid", "4"),
     (D(2026, 12, 1), DayKind.FUTURE, "suspended", "4"),  # surveillance due 2026-09-01 would be overdue by then
-    (D(2029, 1, 1), DayKind.FUTURE, "expired", "4"),
+    # Nothing else happening, the surveillance due 2026-09-01 is missed, the suspension ends 2027-03-02 and
+    # the certificate is revoked before its expiry: 撤销 stays after 2028-08-31.
+    (D(2029, 1, 1), DayKind.FUTURE, "revoked", "4"),
 ])
 def test_answer_for_a_day(day, kind, status, level):
     answer = verification.answer_for_day(day, D(2026, 6, 1), HISTORY, first_issued_on=D(2025, 9, 1), current=CURRENT)
