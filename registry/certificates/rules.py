@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -231,8 +232,11 @@ def overdue_suspension_start(surveillance_due_on: dt.date, grace_days: int) -> d
     return surveillance_due_on + dt.timedelta(days=grace_days + 1)
 
 
+@functools.lru_cache(maxsize=8192)
 def overdue_suspension_end(surveillance_due_on: dt.date, grace_days: int, max_months: int) -> dt.date:
-    """The last day of that suspension; the day after, the certificate is revoked (DOMAIN.md §3)."""
+    """The last day of that suspension; the day after, the certificate is revoked (DOMAIN.md §3).
+
+    Cached: the search index asks the status rule for every document, and due dates repeat a lot."""
     return add_months(overdue_suspension_start(surveillance_due_on, grace_days), max_months)
 
 
