@@ -44,6 +44,20 @@ def verify_page_text(client, number: str, on: str) -> str:
     return _html(client, f"/v/{number}", on=on)
 
 
+def verify_day(client, number: str, on: str) -> tuple[str | None, str | None]:
+    """(status, level name) in the dated answer of /v/<number>?on=<day>; (None, None) when not issued."""
+    answer = verify_page_text(client, number, on).split('class="day-answer"', 1)[1].split("</div>", 1)[0]
+    status = re.search(r'class="badge status-(\w+)"', answer)
+    level = re.search(r'class="level-name">([^<]+)<', answer)
+    return (status.group(1) if status else None), (level.group(1) if level else None)
+
+
+def bulk_check_on(client, numbers: list[str], on: str) -> dict[str, tuple[str | None, str | None]]:
+    """{number: (status, level) on the day asked} from the bulk check API."""
+    data = client.post("/api/v1/verify", json={"identifiers": numbers, "on": on}).get_json()
+    return {row["number"]: (row["on"]["status"], row["on"]["level"]) for row in data["results"]}
+
+
 def _numbers(page: str) -> list[str]:
     return re.findall(r'<span class="mono">([^<]+)</span>', page)
 
