@@ -99,3 +99,16 @@ def test_the_status_on_a_day_of_the_first_cycle_is_answered_after_a_recertificat
     assert 'class="badge status-valid"' in page.split('class="day-answer"')[1]
     assert surfaces.api_status_on(client, number, on="2024-06-01")["status"] == "valid"
     assert surfaces.api_status_on(client, number, on="2024-02-29")["issued"] is False
+
+
+def test_the_search_database_fallback_answers_the_same(app, client, numbers):
+    import shutil
+
+    from registry.search import state
+    with app.app_context():
+        shutil.rmtree(state().store.root)
+    page = client.get("/search").get_data(as_text=True)
+    assert "search-degraded" in page
+    assert surfaces.search_results(client) == _expected(numbers)
+    assert surfaces.search_filter(client) == _expected(numbers)
+    assert surfaces.search_facets(client) == {"valid": 1, "suspended": 1, "revoked": 3, "expired": 1}
