@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Date, String, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.functions import FunctionElement
 
 from registry import clock
 from registry.certificates import rules
