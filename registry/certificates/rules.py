@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -183,26 +184,47 @@ def effective_status(stored: CertificateStatus | str, expires_on: dt.date, today
                      policy: StatusPolicy = DEFAULT_POLICY) -> CertificateStatus:
     """What the public sees on `today`, from the stored status and dates alone (no job needs to have run).
 
+    This is THE status rule: every page, filter, count, index, export and date replay calls it (or, for SQL,
+    services.effective_status_expr, which is tested against it on a generated grid). See docs/lifecycle.md.
+
     - revoked and withdrawn are final;
-    - past expires_on, anything else is expired;
     - a suspension whose end date has passed unresolved becomes a revocation;
     - a valid certificate whose surveillance is overdue (beyond the policy's grace days) is suspended, and
-      once that suspension has lasted the policy's maximum without the audit, it is revoked.
+      once that suspension has lasted the policy's maximum without the audit, it is revoked;
+    - such a revocation that fell on or before expires_on stays a revocation after it (撤销 is final,
+      whether or not the daily tick has stored it);
+    - otherwise, past expires_on, the certificate is expired.
     """
     stored = CertificateStatus(stored)
     if stored in (CertificateStatus.REVOKED, CertificateStatus.WITHDRAWN):
         return stored
+    revoked_from = on_read_revocation_day(stored, suspended_until, surveillance_due_on, policy)
+    if revoked_from is not None and revoked_from <= expires_on and today >= revoked_from:
+        return CertificateStatus.REVOKED
     if today > expires_on:
         return CertificateStatus.EXPIRED
-    if stored is CertificateStatus.SUSPENDED and suspended_until is not None and today > suspended_until:
-        return CertificateStatus.REVOKED
     if (stored is CertificateStatus.VALID and surveillance_due_on is not None
-            and today > surveillance_due_on + dt.timedelta(days=policy.surveillance_grace_days)):
-        if today > overdue_suspension_end(surveillance_due_on, policy.surveillance_grace_days,
-                                          policy.max_suspension_months):
-            return CertificateStatus.REVOKED
+            and today >= overdue_suspension_start(surveillance_due_on, policy.surveillance_grace_days)):
         return CertificateStatus.SUSPENDED
     return stored
+
+
+def on_read_revocation_day(stored: CertificateStatus | str, suspended_until: dt.date | None,
+                           surveillance_due_on: dt.date | None,
+                           policy: StatusPolicy = DEFAULT_POLICY) -> dt.date | None:
+    """The first day the rule revokes a certificate if nothing else happens (None: never by itself).
+
+    A stored suspension ends on suspended_until, so it is revoked the day after; a valid certificate whose
+    surveillance is overdue is suspended from the day after the grace and revoked the day after that
+    suspension's policy maximum.
+    """
+    stored = CertificateStatus(stored)
+    if stored is CertificateStatus.SUSPENDED and suspended_until is not None:
+        return suspended_until + dt.timedelta(days=1)
+    if stored is CertificateStatus.VALID and surveillance_due_on is not None:
+        return overdue_suspension_end(surveillance_due_on, policy.surveillance_grace_days,
+                                      policy.max_suspension_months) + dt.timedelta(days=1)
+    return None
 
 
 def overdue_suspension_start(surveillance_due_on: dt.date, grace_days: int) -> dt.date:
@@ -210,8 +232,11 @@ def overdue_suspension_start(surveillance_due_on: dt.date, grace_days: int) -> d
     return surveillance_due_on + dt.timedelta(days=grace_days + 1)
 
 
+@functools.lru_cache(maxsize=8192)
 def overdue_suspension_end(surveillance_due_on: dt.date, grace_days: int, max_months: int) -> dt.date:
-    """The last day of that suspension; the day after, the certificate is revoked (DOMAIN.md §3)."""
+    """The last day of that suspension; the day after, the certificate is revoked (DOMAIN.md §3).
+
+    Cached: the search index asks the status rule for every document, and due dates repeat a lot."""
     return add_months(overdue_suspension_start(surveillance_due_on, grace_days), max_months)
 
 

@@ -8,8 +8,11 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, literal, select
+from flask import current_app
+from sqlalchemy import Date, String, and_, bindparam, case, cast, func, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.functions import FunctionElement
 
 from registry import clock
 from registry.certificates import rules
@@ -33,33 +36,62 @@ from registry.ledger.services import lock_head
 FILTER_NAMES = ("level", "status", "province", "industry", "scheme")
 
 
-def _grace_cutoff(today: dt.date) -> dt.date:
-    """Surveillance due before this day is overdue today (after the configured grace)."""
-    from registry.certificates.models import surveillance_grace_days
-    return today - dt.timedelta(days=surveillance_grace_days())
+class add_days_months(FunctionElement):
+    """SQL for rules.add_months(day + days, months): month arithmetic clamped to the month's last day, as
+    the rule does (31 Jan + 1 month = 28/29 Feb), on both backends. Arguments: a date, two integers."""
+    type = Date()
+    inherit_cache = True
+    name = "add_days_months"
 
 
-def _overdue_revocation_cutoff(today: dt.date) -> dt.date:
-    """Surveillance due before this day was overdue so long that the certificate is revoked today."""
-    from registry.certificates.models import status_policy
-    policy = status_policy()
-    return rules.overdue_revocation_cutoff(today, policy.surveillance_grace_days, policy.max_suspension_months)
+@compiles(add_days_months, "postgresql")
+def _add_days_months_postgresql(element, compiler, **kw):
+    day, days, months = (compiler.process(c, **kw) for c in element.clauses)
+    # PostgreSQL's date + interval 'n months' clamps to the month's end, like the rule.
+    return f"CAST(({day} + CAST({days} AS INTEGER)) + make_interval(months => CAST({months} AS INTEGER)) AS DATE)"
 
 
-def effective_status_expr(today: dt.date):
-    """SQL twin of rules.effective_status, so lists and counts filter on what the public sees."""
-    terminal = [CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]
+@compiles(add_days_months, "sqlite")
+def _add_days_months_sqlite(element, compiler, **kw):
+    day, days, months = (compiler.process(c, **kw) for c in element.clauses)
+    start = f"date({day}, '+' || ({days}) || ' days')"
+    # SQLite's '+n months' overflows into the next month (31 Jan + 1 month = 3 Mar): go from the first
+    # of the month, add the day back, and clamp to the target month's last day.
+    first = f"date({start}, 'start of month', '+' || ({months}) || ' months')"
+    last = f"date({start}, 'start of month', '+' || ({months} + 1) || ' months', '-1 day')"
+    same_day = f"date({first}, '+' || (CAST(strftime('%d', {start}) AS INTEGER) - 1) || ' days')"
+    return f"min({same_day}, {last})"
+
+
+def effective_status_expr(today: dt.date, policy: rules.StatusPolicy | None = None):
+    """SQL form of rules.effective_status, so lists and counts filter on what the public sees.
+
+    The rule is the definition; this is checked against it row by row on a generated grid of stored
+    statuses and dates, on SQLite and PostgreSQL (tests/invariants/test_status_sql.py). Keep the branches in
+    the rule's order.
+    """
+    if policy is None:
+        from registry.certificates.models import status_policy
+        policy = status_policy()
+    grace, months = policy.surveillance_grace_days, policy.max_suspension_months
+    stored, due, until = Certificate.status, Certificate.surveillance_due_on, Certificate.suspended_until
+    suspended = CertificateStatus.SUSPENDED.value
+    valid = CertificateStatus.VALID.value
+    # Surveillance due before this day is overdue today; before the second, overdue beyond the maximum
+    # suspension (the day after its end is rules.on_read_revocation_day).
+    overdue_before = today - dt.timedelta(days=grace)
+    revoked_before = rules.overdue_revocation_cutoff(today, grace, months)
     return case(
-        (Certificate.status.in_(terminal), Certificate.status),
-        (Certificate.expires_on < today, literal(CertificateStatus.EXPIRED.value)),
-        (and_(Certificate.status == CertificateStatus.SUSPENDED.value, Certificate.suspended_until.is_not(None),
-              Certificate.suspended_until < today), literal(CertificateStatus.REVOKED.value)),
-        (and_(Certificate.status == CertificateStatus.VALID.value, Certificate.surveillance_due_on.is_not(None),
-              Certificate.surveillance_due_on < _overdue_revocation_cutoff(today)),
+        (stored.in_([CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value]), stored),
+        # On-read revocations that fell on or before the expiry date are final.
+        (and_(stored == suspended, until.is_not(None), until < today, until < Certificate.expires_on),
          literal(CertificateStatus.REVOKED.value)),
-        (and_(Certificate.status == CertificateStatus.VALID.value, Certificate.surveillance_due_on.is_not(None),
-              Certificate.surveillance_due_on < _grace_cutoff(today)), literal(CertificateStatus.SUSPENDED.value)),
-        else_=Certificate.status,
+        (and_(stored == valid, due.is_not(None), due < revoked_before,
+              add_days_months(due, literal(grace + 1), literal(months)) < Certificate.expires_on),
+         literal(CertificateStatus.REVOKED.value)),
+        (Certificate.expires_on < today, literal(CertificateStatus.EXPIRED.value)),
+        (and_(stored == valid, due.is_not(None), due < overdue_before), literal(suspended)),
+        else_=stored,
     )
 
 
@@ -240,6 +272,7 @@ class VerificationFacts:
     last_surveillance_on: dt.date | None
     company: CompanyFacts
     version: tuple  # the rows' update times: part of any cache key
+    first_issued_on: dt.date
 
     @property
     def scheme(self):
@@ -260,7 +293,8 @@ class VerificationFacts:
 
 _FACT_COLUMNS = (Certificate.id, Certificate.number, Certificate.scheme_id, Certificate.level, Certificate.scope,
                  Certificate.issued_on, Certificate.expires_on, Certificate.status, Certificate.suspended_until,
-                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at)
+                 Certificate.last_surveillance_on, Company.name, Company.uscc, Certificate.updated_at, Company.updated_at,
+                 Certificate.first_issued_on)
 
 
 # Built once: constructing a statement per request costs more than running it.
@@ -282,9 +316,10 @@ def verification_facts(raw_number: str) -> VerificationFacts | None:
             return None
         row = db.session.connection().execute(_FACTS_BY_ID, {"id": found.id}).first()
     (cid, number, scheme_id, level, scope, issued_on, expires_on, status, suspended_until, last_surveillance_on,
-     name, uscc, cert_updated, company_updated) = row
+     name, uscc, cert_updated, company_updated, first_issued_on) = row
     return VerificationFacts(cid, number, scheme_id, level, scope or "", issued_on, expires_on, status, suspended_until,
-                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated))
+                             last_surveillance_on, CompanyFacts(name, uscc), (cert_updated, company_updated),
+                             first_issued_on)
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)

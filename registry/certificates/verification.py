@@ -62,9 +62,12 @@ class DayAnswer:
     records_begin: dt.date | None = None
 
 
-def answer_for_day(day: dt.date, today: dt.date, entries, *, issued_on: dt.date, current: dict,
+def answer_for_day(day: dt.date, today: dt.date, entries, *, first_issued_on: dt.date, current: dict,
                    policy: StatusPolicy = DEFAULT_POLICY) -> DayAnswer:
     """Status and level on `day` (entries: the certificate's ledger entries; current: today's stored facts).
+
+    "Not issued yet" means before the FIRST issue: after a recertification `issued_on` is the start of the
+    current cycle, and the days of earlier cycles are answered from their ledger entries.
 
     Past and today come from the ledger; the future is projected from the stored dates (expiry, end of a
     suspension, surveillance due) assuming nothing else happens, and is labelled as such.
@@ -75,7 +78,7 @@ def answer_for_day(day: dt.date, today: dt.date, entries, *, issued_on: dt.date,
                                   surveillance_due_on=current.get("surveillance_due_on"),
                                   policy=policy)
         return DayAnswer(day, DayKind.FUTURE, status, current["level"], current["scheme_id"])
-    if day < issued_on:
+    if day < first_issued_on:
         return DayAnswer(day, DayKind.BEFORE_ISSUE, None, None, current["scheme_id"])
     state: DayState = state_on(entries, day, policy)
     if not state.issued:

@@ -112,7 +112,7 @@ def _render_verify(certificate, today, checked_at: str, printed: str, day_raw: s
         else:
             if entries is None:
                 entries = verification.certificate_entries(certificate)
-            day_answer = verification.answer_for_day(day, today, entries, issued_on=certificate.issued_on,
+            day_answer = verification.answer_for_day(day, today, entries, first_issued_on=certificate.first_issued_on,
                                                      current=verification.current_facts(certificate),
                                                      policy=status_policy())
     html = render_template(

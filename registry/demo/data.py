@@ -256,7 +256,9 @@ class _Generator:
         if story == "expired":
             issued = self.days_ago(1100, 1500)
             result["issued_on"] = issued
-            result["last_surveillance_on"] = add_months(issued, months * self.rng.choice((1, 2)))
+            # Audited to the end of the cycle: with an earlier last audit the overdue suspension would run
+            # out before expiry, and the status rule then shows 撤销 (final), not 过期.
+            result["last_surveillance_on"] = add_months(issued, months * 2)
             return result
         issued = self.days_ago(200, 950)
         result["issued_on"] = issued

@@ -267,7 +267,7 @@ def state_for(certificate: Certificate, entries, day: dt.date, policy: StatusPol
     if entries:
         return history.state_on(entries, day, policy)
     # No ledger history (rows entered before the ledger existed): judge the current record by date.
-    if day < certificate.issued_on:
+    if day < certificate.first_issued_on:
         return history.DayState(day, False, None, None, None, None, None)
     return history.DayState(day, True, certificate.effective_status(day), certificate.level, certificate.scheme_id,
                             certificate.expires_on, None)

@@ -1,8 +1,9 @@
 """Certificate → index document, as a pure function of the certificate and its company (no Flask, no DB).
 
-The document stores the certificate's STORED status and its expiry date, not the effective status:
-"expired" depends on the date, so filters and badges compute it at query time (see index.py). A certificate
-that expires overnight therefore never needs re-indexing to show as expired.
+The document stores the status rule's INPUTS (the stored status, expiry, end of a suspension, surveillance
+due date), never the effective status: the index calls rules.effective_status with them for the day of
+the query (see index.py), so a certificate that expires, or whose suspension or surveillance runs out,
+overnight never needs re-indexing (nor the daily tick) to show what the rule says.
 """
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def level_rank(scheme_id: str, level_id: str) -> int:
     scheme = get_scheme(scheme_id)
     level = scheme.level(level_id) if scheme else None
     return level.stars if level else -1
+
+
+def day_number(day) -> int:
+    """A date as a column value (its ordinal); 0 means none."""
+    return day.toordinal() if day else 0
 
 
 def certificate_document(certificate) -> dict:
@@ -41,6 +47,8 @@ def certificate_document(certificate) -> dict:
         "scheme": certificate.scheme_id,
         "issued": certificate.issued_on.toordinal(),
         "expires": certificate.expires_on.toordinal(),
+        "suspended_until": day_number(certificate.suspended_until),
+        "surveillance_due": day_number(certificate.surveillance_due),
         "level_rank": level_rank(certificate.scheme_id, certificate.level),
         "display": {
             "number": certificate.number,

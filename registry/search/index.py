@@ -24,7 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
-from registry.certificates.rules import CertificateStatus
+from registry.certificates.rules import DEFAULT_POLICY, STORED_STATUSES, StatusPolicy, effective_status
 from registry.search import analysis
 from registry.search.schema import FACET_FIELDS, SCHEMA_VERSION, build_schema, unpack_display
 
@@ -170,6 +170,10 @@ class SegmentCache:
     terms: dict[tuple[str, str], int] = field(default_factory=dict)
     columns: dict[str, list[int]] = field(default_factory=dict)
     values: dict[str, list[str]] = field(default_factory=dict)
+    # Each document's effective status for one (today, policy): the segment never changes, so this is
+    # computed once per day, not after every outbox commit.
+    status_key: tuple | None = None
+    statuses: list[str | None] = field(default_factory=list)
 
 
 @dataclass
@@ -178,7 +182,8 @@ class Caches:
     segments: list = field(default_factory=list)  # (SegmentCache, reader, offset, doc count)
     terms: dict[tuple[str, str], int] = field(default_factory=dict)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    status_for: dt.date | None = None
+    status_for: tuple | None = None
+    statuses: list[str | None] = field(default_factory=list)  # effective status by document number
     live: int | None = None
     columns: dict[str, list[int]] = field(default_factory=dict)
     order: dict[str, list[int]] = field(default_factory=dict)
@@ -329,8 +334,73 @@ def column_values(searcher, caches: Caches, name: str) -> list[int]:
     return caches.columns[name]
 
 
-def facet_bits(searcher, caches: Caches, name: str, today: dt.date) -> dict[str, int]:
-    """Facet value → document set; for `status` the effective status on `today`."""
+def _segment_column(segment_cache: SegmentCache, reader, name: str) -> list[int]:
+    if name not in segment_cache.columns:
+        segment_cache.columns[name] = list(reader.column_reader(name))
+    return segment_cache.columns[name]
+
+
+def _day(number: int) -> dt.date | None:
+    return dt.date.fromordinal(number) if number else None
+
+
+def segment_statuses(segment_cache: SegmentCache, reader, count: int, today: dt.date,
+                     policy: StatusPolicy) -> list[str | None]:
+    """The effective status of each document of one segment on `today`, by THE status rule
+    (rules.effective_status) applied to the inputs the document stores; None for a document without any.
+
+    Documents with the same inputs share one call of the rule (many certificates share dates)."""
+    key = (today, policy)
+    if segment_cache.status_key != key:
+        stored: list[str | None] = [None] * count
+        for value in STORED_STATUSES:
+            if ("status", value.value) in reader:
+                for d in _posting_ids(reader, "status", value.value):
+                    stored[d] = value.value
+        expires = _segment_column(segment_cache, reader, "expires")
+        until = _segment_column(segment_cache, reader, "suspended_until")
+        due = _segment_column(segment_cache, reader, "surveillance_due")
+        known: dict[tuple, str] = {}
+        statuses: list[str | None] = []
+        for d in range(count):
+            status = stored[d]
+            if status is not None:
+                inputs = (status, expires[d], until[d], due[d])
+                found = known.get(inputs)
+                if found is None:
+                    found = known[inputs] = effective_status(
+                        status, dt.date.fromordinal(expires[d]), today, suspended_until=_day(until[d]),
+                        surveillance_due_on=_day(due[d]), policy=policy).value
+                status = found
+            statuses.append(status)
+        segment_cache.status_key, segment_cache.statuses = key, statuses
+    return segment_cache.statuses
+
+
+def effective_statuses(searcher, caches: Caches, today: dt.date, policy: StatusPolicy) -> list[str | None]:
+    """The effective status of every document (by document number) on `today`, from segment_statuses."""
+    if caches.status_for != (today, policy):
+        statuses: list[str | None] = []
+        for segment_cache, reader, _, count in caches.segments:
+            statuses.extend(segment_statuses(segment_cache, reader, count, today, policy))
+        by_value: dict[str, list[int]] = {}
+        for d, status in enumerate(statuses):
+            if status is not None:
+                by_value.setdefault(status, []).append(d)
+        live = live_bits(searcher, caches)
+        effective = {value: _bits_of(docs, len(statuses)) & live for value, docs in by_value.items()}
+        caches.facets["effective_status"] = {k: v for k, v in effective.items() if v}
+        caches.statuses = statuses
+        caches.status_for = (today, policy)
+    return caches.statuses
+
+
+def facet_bits(searcher, caches: Caches, name: str, today: dt.date,
+               policy: StatusPolicy = DEFAULT_POLICY) -> dict[str, int]:
+    """Facet value → document set; for `status` the effective status on `today` (the status rule's answer)."""
+    if name == "status":
+        effective_statuses(searcher, caches, today, policy)
+        return caches.facets["effective_status"]
     if name not in caches.facets:
         values = {}
         names: set[str] = set()
@@ -345,24 +415,7 @@ def facet_bits(searcher, caches: Caches, name: str, today: dt.date) -> dict[str,
                 if bits:
                     values[value] = bits
         caches.facets[name] = values
-    if name != "status":
-        return caches.facets[name]
-    if caches.status_for != today or "effective_status" not in caches.facets:
-        stored = caches.facets["status"]
-        cutoff = today.toordinal()
-        expires = column_values(searcher, caches, "expires")
-        past = _bits_of((d for d, day in enumerate(expires) if day < cutoff), searcher.doc_count_all())
-        terminal = {CertificateStatus.REVOKED.value, CertificateStatus.WITHDRAWN.value}
-        effective: dict[str, int] = {}
-        for value, bits in stored.items():
-            if value in terminal:
-                effective[value] = effective.get(value, 0) | bits
-            else:
-                effective[value] = effective.get(value, 0) | (bits & ~past)
-                effective[CertificateStatus.EXPIRED.value] = effective.get(CertificateStatus.EXPIRED.value, 0) | (bits & past)
-        caches.facets["effective_status"] = {k: v for k, v in effective.items() if v}
-        caches.status_for = today
-    return caches.facets["effective_status"]
+    return caches.facets[name]
 
 
 # Query words → weighted clauses (each a document set). Every word must match one of its clauses.
@@ -513,12 +566,15 @@ def _rank(searcher, caches, matched: int, per_word: list[list[tuple[float, int]]
 
 
 def run_search(holder: SearcherHolder, words: list[str], filters: dict[str, str], sort: str, page: int,
-               per_page: int, today: dt.date) -> IndexAnswer:
-    """Search the index: matching documents, exact count, facet counts within the matches, one page."""
+               per_page: int, today: dt.date, policy: StatusPolicy = DEFAULT_POLICY) -> IndexAnswer:
+    """Search the index: matching documents, exact count, facet counts within the matches, one page.
+
+    Each hit carries `effective_status`: the same per-document answer of the status rule that the status
+    filter and facet use, so a result line, its filter and its count never disagree."""
     searcher, caches = holder.get()
     matched = live_bits(searcher, caches)
     for name, value in filters.items():
-        matched &= facet_bits(searcher, caches, name, today).get(value, 0)
+        matched &= facet_bits(searcher, caches, name, today, policy).get(value, 0)
     per_word = []
     for word in words:
         if not matched:
@@ -531,7 +587,7 @@ def run_search(holder: SearcherHolder, words: list[str], filters: dict[str, str]
         per_word.append(clauses)
     counts: dict[str, list[tuple[str, int]]] = {}
     for name in FACET_FIELDS:
-        tally = [(value, (bits & matched).bit_count()) for value, bits in facet_bits(searcher, caches, name, today).items()]
+        tally = [(value, (bits & matched).bit_count()) for value, bits in facet_bits(searcher, caches, name, today, policy).items()]
         counts[name] = sorted(((v, n) for v, n in tally if n), key=lambda item: (-item[1], item[0]))
     start = (page - 1) * per_page
     hits: list[dict] = []
@@ -539,5 +595,6 @@ def run_search(holder: SearcherHolder, words: list[str], filters: dict[str, str]
         stored = searcher.stored_fields(docnum)
         display = unpack_display(stored["display"])
         display["cert_id"] = int(stored["cert_id"])
+        display["effective_status"] = effective_statuses(searcher, caches, today, policy)[docnum]
         hits.append(display)
     return IndexAnswer(hits=hits, total=matched.bit_count(), facets=counts)

@@ -35,7 +35,9 @@ def source_digest(certificate) -> str:
     data = [certificate.number, company.uscc, company.name, list(company.former_names or []),
             company.province, company.city, company.industry, certificate.scheme_id, certificate.level,
             certificate.status, certificate.scope or "", list(certificate.service_sites or []),
-            certificate.issued_on.isoformat(), certificate.expires_on.isoformat()]
+            certificate.issued_on.isoformat(), certificate.expires_on.isoformat(),
+            # The status rule's other inputs (see documents.py).
+            str(certificate.suspended_until or ""), str(certificate.surveillance_due or "")]
     return hashlib.sha1(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
@@ -102,7 +104,8 @@ def _plain(certificate) -> SimpleNamespace:
     return SimpleNamespace(id=certificate.id, number=certificate.number, scheme_id=certificate.scheme_id,
                            level=certificate.level, status=certificate.status, scope=certificate.scope,
                            service_sites=list(certificate.service_sites or []), issued_on=certificate.issued_on,
-                           expires_on=certificate.expires_on, company=company)
+                           expires_on=certificate.expires_on, suspended_until=certificate.suspended_until,
+                           surveillance_due=certificate.surveillance_due, company=company)
 
 
 def _documents_of(chunk: list[SimpleNamespace]) -> list[dict]:

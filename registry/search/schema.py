@@ -9,7 +9,7 @@ from whoosh import columns, fields
 
 # Bump when the schema or analysis changes: `flask search check` reports an index of another version,
 # and `flask search rebuild` makes a new one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 FACET_FIELDS = ("level", "status", "province", "industry", "scheme")
 DISPLAY_KEYS = ("number", "name", "former_names", "scope", "sites", "province", "city", "industry", "scheme_id",
@@ -31,8 +31,8 @@ def build_schema() -> fields.Schema:
         pinyin=fields.KEYWORD(lowercase=False, commas=False, field_boost=2.0),
         scope_words=_tokens(1.5),
         place_words=_tokens(1.0),
-        # Facets and filters (exact values). `status` is the STORED status; "expired" is decided at query
-        # time from `expires`, so the index never goes stale as days pass.
+        # Facets and filters (exact values). `status` is the STORED status: the effective status is decided
+        # at query time by the status rule from it and the date columns below, so it never goes stale.
         level=fields.ID(stored=True),
         status=fields.ID(stored=True),
         province=fields.ID(stored=True),
@@ -42,6 +42,8 @@ def build_schema() -> fields.Schema:
         # indexed terms, which made the build ~15 % slower for nothing.
         issued=fields.COLUMN(columns.NumericColumn("i")),
         expires=fields.COLUMN(columns.NumericColumn("i")),
+        suspended_until=fields.COLUMN(columns.NumericColumn("i")),   # 0: not suspended until a date
+        surveillance_due=fields.COLUMN(columns.NumericColumn("i")),  # 0: no due date
         level_rank=fields.COLUMN(columns.NumericColumn("i")),
         # What a result line shows, without a database round trip (a tuple in DISPLAY_KEYS order).
         display=fields.STORED,

@@ -13,8 +13,7 @@ from sqlalchemy import String, case, cast, func, literal, or_, select
 from sqlalchemy.orm import contains_eager
 
 from registry import clock
-from registry.certificates.models import Certificate, Company
-from registry.certificates.rules import effective_status
+from registry.certificates.models import Certificate, Company, status_policy
 from registry.certificates.services import CertificateFilters, effective_status_expr, status_condition
 from registry.extensions import db
 from registry.schemes import all_schemes
@@ -113,10 +112,11 @@ def search(request: SearchRequest) -> SearchOutcome:
     today = clock.today()
     s = state()
     try:
+        # The index answers status filters, facets and each hit's status with the status rule itself
+        # (index.segment_statuses), from the inputs its documents store.
         answer = run_search(s.holder, request.words, request.filters.active(), request.sort, request.page,
-                            request.per_page, today)
-        hits = [_with_status(h, today) for h in answer.hits]
-        return SearchOutcome(request, hits, answer.total, answer.facets, degraded=False, today=today)
+                            request.per_page, today, status_policy())
+        return SearchOutcome(request, answer.hits, answer.total, answer.facets, degraded=False, today=today)
     except IndexUnavailable as error:
         if str(error) == "missing" and register_is_empty():
             return SearchOutcome(request, [], 0, {}, degraded=False, today=today)
@@ -124,12 +124,6 @@ def search(request: SearchRequest) -> SearchOutcome:
     except Exception:
         log.exception("search index failed; using the database fallback")
     return search_database(request, today)
-
-
-def _with_status(display: dict, today: dt.date) -> dict:
-    display["effective_status"] = effective_status(display["status"], dt.date.fromisoformat(display["expires_on"]),
-                                                   today).value
-    return display
 
 
 # -- database fallback --------------------------------------------------------------
@@ -178,7 +172,7 @@ def search_database(request: SearchRequest, today: dt.date) -> SearchOutcome:
                               .where(*conditions)) or 0
     rows = db.session.scalars(base.order_by(*order).offset((request.page - 1) * request.per_page)
                               .limit(request.per_page)).all()
-    hits = [_with_status(_display(c), today) for c in rows]
+    hits = [{**_display(c), "effective_status": c.effective_status(today).value} for c in rows]
     columns = {"level": Certificate.level, "status": effective_status_expr(today), "province": Company.province,
                "industry": Company.industry, "scheme": Certificate.scheme_id}
     facets = {}

@@ -117,7 +117,7 @@ def test_recertification_starts_a_new_validity_period_with_the_same_number(app, 
 
 
 def test_an_expired_certificate_cannot_be_recertified(app, officer_client):
-    number = _certificate(app, issued_on=dt.date(2022, 1, 1))
+    number = _certificate(app, issued_on=dt.date(2022, 1, 1), last_surveillance_on=dt.date(2024, 1, 1))
     response = officer_client.get(f"/office/certificates/{number}/audits/new?kind=recertification")
     assert response.status_code == 200
     saved = _record(officer_client, number, "recertification", SCORE_85, reason="再认证")

@@ -28,7 +28,8 @@ def _world(app) -> dict[str, str]:
         numbers = {
             "suspension_ended": make_certificate(issued_on=dt.date(2025, 9, 1), status="suspended",
                                                  suspended_until=dt.date(2026, 5, 15)).number,
-            "expired": make_certificate(issued_on=dt.date(2023, 5, 20)).number,          # expires 2026-05-19
+            "expired": make_certificate(issued_on=dt.date(2023, 5, 20),                 # expires 2026-05-19
+                                        last_surveillance_on=dt.date(2025, 5, 1)).number,
             "overdue": make_certificate(issued_on=dt.date(2025, 3, 1)).number,           # due 2026-03-01
             "fine": make_certificate(issued_on=dt.date(2025, 9, 1)).number,
             "withdrawn": make_certificate(issued_on=dt.date(2022, 1, 1), status="withdrawn").number,

@@ -44,7 +44,8 @@ def build_register() -> dict[str, str]:
         "revoked": ({"name": "杭州撤销电器有限公司", "province": "浙江省", "city": "杭州市", "industry": "家电"},
                     {"number": "99925SV90008R0", "level": "3", "status": "revoked", "scope": "电器维修"}),
         "expired": ({"name": "南京过期电器有限公司", "province": "江苏省", "city": "南京市", "industry": "家电"},
-                    {"number": "99922SV90009R0", "level": "4", "issued_on": dt.date(2022, 1, 10), "scope": "电器维修"}),
+                    {"number": "99922SV90009R0", "level": "4", "issued_on": dt.date(2022, 1, 10), "scope": "电器维修",
+                     "last_surveillance_on": dt.date(2024, 1, 5)}),
     }
     numbers = {}
     for key, (company_values, certificate_values) in rows.items():

@@ -60,15 +60,19 @@ def _plain_certificate(**changes):
                               province="山东省", city="青岛市", industry="家电")
     values = dict(id=7, number="99925SV00007R0", scheme_id="gbt27922-2011", level="5", status="valid",
                   scope="空调维修", service_sites=["青岛市市南区服务中心"], issued_on=dt.date(2025, 3, 1),
-                  expires_on=dt.date(2028, 2, 29), company=company)
+                  expires_on=dt.date(2028, 2, 29), suspended_until=None, surveillance_due=dt.date(2026, 3, 1),
+                  company=company)
     values.update(changes)
     return SimpleNamespace(**values)
 
 
-def test_document_stores_the_stored_status_and_expiry_not_a_computed_status():
-    doc = certificate_document(_plain_certificate(status="suspended"))
+def test_document_stores_the_status_rules_inputs_not_a_computed_status():
+    doc = certificate_document(_plain_certificate(status="suspended", suspended_until=dt.date(2026, 7, 1)))
     assert doc["status"] == "suspended"
     assert doc["expires"] == dt.date(2028, 2, 29).toordinal()
+    assert doc["suspended_until"] == dt.date(2026, 7, 1).toordinal()
+    assert doc["surveillance_due"] == dt.date(2026, 3, 1).toordinal()
+    assert certificate_document(_plain_certificate())["suspended_until"] == 0
     assert doc["display"]["expires_on"] == "2028-02-29"
 
 

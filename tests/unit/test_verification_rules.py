@@ -60,15 +60,17 @@ def test_level_since_is_the_latest_change_to_that_level():
     (D(2026, 2, 15), DayKind.RECORDED, "suspended", "5"),
     (D(2026, 5, 3), DayKind.RECORDED, "valid", "4"),
     (D(2026, 12, 1), DayKind.FUTURE, "suspended", "4"),  # surveillance due 2026-09-01 would be overdue by then
-    (D(2029, 1, 1), DayKind.FUTURE, "expired", "4"),
+    # Nothing else happening, the surveillance due 2026-09-01 is missed, the suspension ends 2027-03-02 and
+    # the certificate is revoked before its expiry: 撤销 stays after 2028-08-31.
+    (D(2029, 1, 1), DayKind.FUTURE, "revoked", "4"),
 ])
 def test_answer_for_a_day(day, kind, status, level):
-    answer = verification.answer_for_day(day, D(2026, 6, 1), HISTORY, issued_on=D(2025, 9, 1), current=CURRENT)
+    answer = verification.answer_for_day(day, D(2026, 6, 1), HISTORY, first_issued_on=D(2025, 9, 1), current=CURRENT)
     assert (answer.kind, answer.status, answer.level) == (kind, status, level)
 
 
 def test_day_after_issue_but_before_the_registry_records_begin_is_said_so():
-    answer = verification.answer_for_day(D(2025, 10, 1), D(2026, 6, 1), HISTORY[3:], issued_on=D(2025, 9, 1), current=CURRENT)
+    answer = verification.answer_for_day(D(2025, 10, 1), D(2026, 6, 1), HISTORY[3:], first_issued_on=D(2025, 9, 1), current=CURRENT)
     assert answer.kind is DayKind.UNRECORDED and answer.records_begin == D(2026, 5, 3)
 
 

@@ -66,7 +66,7 @@ def test_mark_of_a_suspended_certificate_answers_410_saying_why(app, client):
 
 def test_mark_of_an_expired_certificate_answers_410(app, client):
     with app.app_context():
-        number = issued(issued_on=dt.date(2022, 1, 10)).number
+        number = issued(issued_on=dt.date(2022, 1, 10), last_surveillance_on=dt.date(2024, 1, 5)).number
         db.session.commit()
     response = client.get(f"/certificates/{number}/mark.svg")
     assert response.status_code == 410 and "过期" in response.get_data(as_text=True)

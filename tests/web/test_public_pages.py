@@ -38,7 +38,8 @@ def test_accept_language_english_gives_english(client):
 def test_certificate_page_shows_company_level_and_expired_status(app, client):
     with app.app_context():
         company = make_company(name="青岛海澜家电有限公司")
-        make_certificate(company, number="99922SV00001R0", issued_on=dt.date(2022, 1, 10), level="3", score=85)
+        make_certificate(company, number="99922SV00001R0", issued_on=dt.date(2022, 1, 10), level="3", score=85,
+                         last_surveillance_on=dt.date(2024, 1, 5))
         db.session.commit()
     page = client.get("/certificates/99922SV00001R0").get_data(as_text=True)
     assert "青岛海澜家电有限公司" in page
@@ -52,7 +53,8 @@ def test_unknown_certificate_is_404(client):
 
 def test_status_filter_uses_effective_status(app, client):
     with app.app_context():
-        make_certificate(company=make_company(name="甲公司"), issued_on=dt.date(2022, 1, 1))
+        make_certificate(company=make_company(name="甲公司"), issued_on=dt.date(2022, 1, 1),
+                         last_surveillance_on=dt.date(2024, 1, 1))
         make_certificate(company=make_company(name="乙公司"), issued_on=dt.date(2025, 10, 1))
         db.session.commit()
     page = client.get("/certificates?status=expired").get_data(as_text=True)
