@@ -8,7 +8,6 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import Date, String, and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
