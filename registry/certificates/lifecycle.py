@@ -455,7 +455,8 @@ def suspend_overdue(certificate: Certificate, today: dt.date) -> LedgerEntry | N
     """Persist the suspension for overdue surveillance, dated the day the rule made it so; None if not due."""
     lock_certificates(certificate)
     policy = status_policy()
-    if (certificate.status != CertificateStatus.VALID.value or certificate.expires_on < today
+    # After expiry the rule says suspended never, revoked only if the revocation fell on or before expiry.
+    if (certificate.status != CertificateStatus.VALID.value
             or certificate.effective_status(today) not in (CertificateStatus.SUSPENDED, CertificateStatus.REVOKED)):
         return None
     due = certificate.surveillance_due
@@ -474,7 +475,7 @@ def revoke_ended_suspension(certificate: Certificate, today: dt.date) -> LedgerE
     """Persist the revocation of a suspension that ran out, effective the day after its end; None if not due."""
     lock_certificates(certificate)
     if (certificate.status != CertificateStatus.SUSPENDED.value or certificate.suspended_until is None
-            or certificate.expires_on < today or certificate.effective_status(today) is not CertificateStatus.REVOKED):
+            or certificate.effective_status(today) is not CertificateStatus.REVOKED):
         return None
     ended = certificate.suspended_until
     effective_on = ended + ONE_DAY

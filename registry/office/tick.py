@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, select
 
 from registry.certificates import lifecycle
-from registry.certificates.models import Certificate, status_policy
+from registry.certificates.models import Certificate
 from registry.certificates.rules import CertificateStatus
+from registry.certificates.services import effective_status_expr
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from registry.ledger.services import lock_head
@@ -61,12 +62,13 @@ def run_tick(today: dt.date) -> TickSummary:
         if lifecycle.expire(certificate, today) is not None:
             summary.expired.append(certificate.number)
 
-    grace = dt.timedelta(days=status_policy().surveillance_grace_days)
+    # Candidates by the one status rule in its SQL form, so a revocation the rule made on or before the
+    # expiry date is persisted even when the tick first sees it after that date (撤销 stays final).
+    public = effective_status_expr(today)
     for certificate in _candidates(
             select(Certificate).where(Certificate.status == CertificateStatus.VALID.value,
                                       Certificate.surveillance_due_on.is_not(None),
-                                      Certificate.surveillance_due_on < today - grace,
-                                      Certificate.expires_on >= today)
+                                      public.in_([CertificateStatus.SUSPENDED.value, CertificateStatus.REVOKED.value]))
             .order_by(Certificate.surveillance_due_on, Certificate.id)):
         # Overdue long enough, the rule already says revoked: persist the suspension first (history stays
         # true), and the suspension-ended pass below turns it into the revocation.
@@ -75,8 +77,8 @@ def run_tick(today: dt.date) -> TickSummary:
 
     for certificate in _candidates(
             select(Certificate).where(Certificate.status == CertificateStatus.SUSPENDED.value,
-                                      Certificate.suspended_until.is_not(None), Certificate.suspended_until < today,
-                                      Certificate.expires_on >= today)
+                                      Certificate.suspended_until.is_not(None),
+                                      effective_status_expr(today) == CertificateStatus.REVOKED.value)
             .order_by(Certificate.suspended_until, Certificate.id)):
         if lifecycle.revoke_ended_suspension(certificate, today) is not None:
             summary.revoked.append(certificate.number)

@@ -80,7 +80,8 @@ def test_an_audit_message_with_translated_parameters_renders_whole_in_each_langu
 
 
 def test_tick_history_is_chinese_when_hashed_and_english_for_an_english_reader(app, runner, client):
-    number = _certificate(app, issued_on=dt.date(2023, 5, 20))   # expired on 2026-05-19
+    # Audited to the end of its cycle (else the rule revokes it for overdue surveillance before expiry).
+    number = _certificate(app, issued_on=dt.date(2023, 5, 20), last_surveillance_on=dt.date(2025, 5, 10))
     assert runner.invoke(args=["registry", "tick"]).exit_code == 0
     [entry] = _entries(app, number, "expired")
     assert entry.public_text == "有效期于 2026-05-19 届满，未再认证。"
@@ -301,7 +302,7 @@ def test_two_ticks_at_once_on_either_database_write_each_entry_once(app):
 
     from sqlalchemy import func
     with app.app_context():
-        numbers = [make_certificate(issued_on=dt.date(2023, 5, 1 + n)).number for n in range(10)]
+        numbers = [make_certificate(issued_on=dt.date(2023, 5, 1 + n), last_surveillance_on=dt.date(2025, 4, 20)).number for n in range(10)]
         db.session.commit()
     barrier, results = threading.Barrier(2), []
 

@@ -60,7 +60,7 @@ def _run_together(app, work, count: int) -> list:
 def test_two_ticks_at_once_write_each_expired_entry_exactly_once(pg_app):
     from registry.office.tick import run_tick
     with pg_app.app_context():
-        numbers = [make_certificate(issued_on=dt.date(2023, 5, 1 + n)).number for n in range(25)]  # all expired
+        numbers = [make_certificate(issued_on=dt.date(2023, 5, 1 + n), last_surveillance_on=dt.date(2025, 4, 20)).number for n in range(25)]  # all expired
         db.session.commit()
 
     def tick(_n, barrier):
