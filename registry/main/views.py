@@ -53,10 +53,12 @@ def healthz():
     health_of_search = current_app.extensions.get("registry.search_health")
     if health_of_search is not None:
         checks["search"] = health_of_search()
-    # A degraded search (database fallback) still serves every page: say so, but stay 200.
-    search = checks.get("search")
-    search_degraded = isinstance(search, dict) and search.get("status") == "degraded"
-    status = "ok" if healthy and not search_degraded else "degraded"
+    # Further checks registered by their packages (messages, worker heartbeat), each {"status": ...}.
+    for name, check in current_app.extensions.get("registry.health", {}).items():
+        checks[name] = check()
+    # A degraded part (search fallback, a late worker) still serves every page: say so, but stay 200.
+    degraded = any(isinstance(c, dict) and c.get("status") == "degraded" for c in checks.values())
+    status = "ok" if healthy and not degraded else "degraded"
     return jsonify(status=status, checks=checks), (200 if healthy else 503)
 
 
