@@ -12,10 +12,10 @@ so they are not applied again while the gap waits.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
-import datetime as dt
 import multiprocessing
 import os
 import socket
