@@ -302,11 +302,16 @@ def rebuild(engine, store: IndexStore, procs: int | None = None) -> RebuildRepor
     gap = _setting("SEARCH_OUTBOX_GAP_SECONDS", GAP_SECONDS)
     with store.writer_lock(wait=None):
         ident = index_identity(store)
+        hold = f"{ident}:rebuild"
         name, ix = store.create_generation()
         with Session(engine) as session:
-            # Read the position first, in the same transaction: what the build reads next includes every
-            # change committed before it (PostgreSQL read committed, SQLite's read snapshot).
+            # The position first, registered at once as a hold, so no other host prunes rows past it while
+            # this build reads and writes (a crashed build's hold expires with the retention).
             snapshot = _snapshot_position(session, gap)
+            save_cursor(session, hold, f"rebuild of {index_label(store)}"[:300], snapshot)
+            session.commit()
+        with Session(engine) as session:
+            # A new transaction, begun after the hold: it sees every change whose row is at or below it.
             plain = [c for chunk in iter_plain_certificates(session) for c in chunk]
         if procs > 1 and len(plain) >= 2000:
             # Whoosh's own sub-writers index in parallel, one segment each (no merge at the end).
@@ -326,6 +331,7 @@ def rebuild(engine, store: IndexStore, procs: int | None = None) -> RebuildRepor
         store.publish(name)
         with Session(engine) as session:
             save_cursor(session, ident, index_label(store), snapshot)
+            session.execute(delete(SearchCursor).where(SearchCursor.index_id == hold))
             session.commit()
     applied = apply_outbox(engine, store)
     return RebuildReport(count, time.perf_counter() - started, applied, name)
