@@ -93,9 +93,13 @@ def forget_command(index_id):
     row = db.session.get(SearchCursor, index_id)
     if row is None:
         raise click.ClickException(f"no index {index_id} (see `flask search cursors`)")
+    from registry.search.indexer import prune_passed
+
     db.session.delete(row)
+    db.session.flush()
+    pruned = prune_passed(db.session)
     db.session.commit()
-    click.echo(f"forgot index {index_id}")
+    click.echo(f"forgot index {index_id}; {pruned} outbox rows pruned")
 
 
 @cli.command("worker")

@@ -263,14 +263,15 @@ class Worker:
     def maintenance(self) -> None:
         from registry.extensions import db
         from registry.messaging.delivery import prune_sent
-        from registry.search.indexer import prune_expired
+        from registry.search.indexer import prune_expired, prune_passed
 
         with Session(db.engine) as session:
             rows = prune_expired(session, float(current_app.config["SEARCH_OUTBOX_RETENTION_DAYS"]))
+            rows += prune_passed(session)  # also after a host was forgotten or its cursor moved elsewhere
             messages = prune_sent(session, float(current_app.config["MESSAGE_RETENTION_DAYS"]))
             session.commit()
         if rows or messages:
-            log.info("pruned %s search outbox rows past the retention, %s sent messages", rows, messages)
+            log.info("pruned %s search outbox rows, %s sent messages", rows, messages)
 
 
 def run_daily_tick(today: dt.date, who: str) -> bool:

@@ -195,3 +195,25 @@ def test_the_embedded_default_indexes_right_after_commit_and_prunes(tmp_path, ba
         assert result_names(search_page(app.test_client(), q="新风暖通")) == ["北京新风暖通有限公司"]
     finally:
         close_app(app, tmp_path)
+
+
+def test_a_lagging_host_holds_rows_back_until_it_is_forgotten(hosts):
+    a, b = hosts
+    with a.app.app_context():
+        numbers = build_register()
+        db.session.commit()
+    a.worker()
+    b.worker()
+    with a.app.app_context():
+        certificate = db.session.scalar(select(Certificate).where(Certificate.number == numbers["tcl"]))
+        for word in "一二三":
+            certificate.company.name = f"滞后{word}有限公司"
+            queue_certificate(certificate.id)
+            db.session.commit()
+    a.worker()  # B is down: A has applied everything, B's cursor keeps the rows
+    assert _outbox_rows(a.app) >= 3
+    with b.app.app_context():
+        b_id = index_identity(state().store, create=False)
+    assert "forgot index" in a.run("search", "forget", b_id)
+    assert _outbox_rows(a.app) == 1
+    assert "no index" in a.app.test_cli_runner().invoke(args=["search", "forget", b_id]).output
