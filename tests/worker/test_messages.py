@@ -2,6 +2,7 @@
 retries with backoff, the staff page of failed messages, and exactly-once delivery by concurrent workers."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -200,3 +201,30 @@ def test_concurrent_workers_deliver_each_message_exactly_once(tmp_path, backend,
 def test_staff_page_masks_recipients(recipient, shown):
     from registry.messaging.views import masked
     assert masked(recipient) == shown
+
+
+def test_retry_delays_double_up_to_the_cap(app_ctx):
+    from registry.messaging.delivery import retry_delay
+    app_ctx.config.update(MESSAGE_RETRY_BASE_SECONDS=30, MESSAGE_RETRY_MAX_SECONDS=3600)
+    assert [retry_delay(n).total_seconds() for n in range(1, 10)] == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_message_claimed_by_a_worker_that_died_is_taken_over_after_its_lease(tmp_path, backend, smtp_server,
+                                                                                sms_gateway):
+    app = make_app(tmp_path, backend, **gateway_settings(smtp_server, sms_gateway), MESSAGE_DELIVERY="worker")
+    try:
+        with app.app_context():
+            messages.queue(db.session, "email", "firm@example.com", "新投诉", "请在期限内答复")
+            db.session.commit()
+            # A worker claimed it and died before sending: the lease still runs, nobody else may take it.
+            db.session.execute(update(OutgoingMessage).values(status="sending", claim_token="dead", attempts=1,
+                                                              lease_until=clock.utcnow() + dt.timedelta(minutes=4)))
+            db.session.commit()
+            assert deliver(db.engine).handled == 0
+            db.session.execute(update(OutgoingMessage).values(lease_until=clock.utcnow() - dt.timedelta(seconds=1)))
+            db.session.commit()
+            assert deliver(db.engine).sent == 1
+        assert [m["To"] for m in smtp_server.messages] == ["firm@example.com"]
+        assert _rows(app)[0].attempts == 2
+    finally:
+        close_app(app, tmp_path)
