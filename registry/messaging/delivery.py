@@ -1,8 +1,9 @@
 """Delivering the message outbox: claim due rows with row locks, send each once, retry with backoff.
 
-Claiming is one UPDATE over `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL): concurrent workers skip each
-other's rows, so each message is claimed by exactly one of them. SQLite has one writer at a time, so the
-same single UPDATE is atomic there (the FOR UPDATE clause is simply not rendered). A claim is a lease:
+Claiming is `SELECT ... FOR UPDATE SKIP LOCKED` then an UPDATE of those rows that checks they are still due,
+in one transaction (PostgreSQL): concurrent workers skip each other's rows, so each message is claimed by
+exactly one of them. SQLite takes no row locks (the FOR UPDATE clause is not rendered), but it has one
+writer at a time and the UPDATE's own "still due" check lets only the first of two claims have a row. A claim is a lease:
 a worker that dies mid-send leaves rows in "sending" that another worker takes over after the lease.
 """
 from __future__ import annotations
@@ -60,8 +61,15 @@ def claim(session: Session, limit: int, ids: list[int] | None = None) -> list[Ou
     chosen = select(OutgoingMessage.id).where(_due(now)).order_by(OutgoingMessage.id).limit(limit)
     if ids is not None:
         chosen = chosen.where(OutgoingMessage.id.in_(ids))
-    chosen = chosen.with_for_update(skip_locked=True)
-    session.execute(update(OutgoingMessage).where(OutgoingMessage.id.in_(chosen.scalar_subquery()), _due(now))
+    # Two statements in one transaction, not UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED):
+    # PostgreSQL may re-run such a subquery while the UPDATE changes the rows it reads, and each re-run's
+    # LIMIT then takes the next n rows (one worker would claim everything). The UPDATE checks "due" again,
+    # which makes the claim safe on SQLite too, where SELECT takes no row lock.
+    ids = list(session.scalars(chosen.with_for_update(skip_locked=True)))
+    if not ids:
+        session.rollback()
+        return []
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id.in_(ids), _due(now))
                     .values(status=MessageStatus.SENDING.value, claim_token=token, claimed_by=worker_name(),
                             lease_until=now + dt.timedelta(seconds=LEASE_SECONDS),
                             attempts=OutgoingMessage.attempts + 1)
