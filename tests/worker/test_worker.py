@@ -313,3 +313,34 @@ def test_a_worker_process_survives_an_unreachable_database_catches_up_and_stops_
             close_app(reader, tmp_path / "reader")
         if app is not None:
             close_app(app, tmp_path / "web")
+
+
+def test_several_worker_processes_send_each_message_exactly_once(tmp_path, backend, smtp_server, sms_gateway):
+    from registry.complaints import messages
+    from registry.messaging.models import OutgoingMessage
+
+    gateway = gateway_settings(smtp_server, sms_gateway)
+    app = make_app(tmp_path / "web", backend, SEARCH_INDEXER="external", MESSAGE_DELIVERY="worker", **gateway)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        for i in range(90):
+            messages.queue(db.session, "email" if i % 3 else "sms", f"c{i}@example.com" if i % 3 else f"+86139{i:08d}",
+                           f"通知 {i}", "内容")
+        db.session.commit()
+        expected = set(db.session.scalars(select(OutgoingMessage.id)))
+    workers = [WorkerProcess(_env(url, tmp_path / f"index-{n}", {**gateway, "WORKER_NAME": f"w{n}"}),
+                             tmp_path / f"instance-{n}") for n in range(3)]
+    try:
+        done = lambda: len(smtp_server.messages) + len(sms_gateway.requests) >= 90  # noqa: E731
+        workers[0].wait_for(done, what="every message")
+        time.sleep(1.0)  # a duplicate would arrive now
+        for worker in workers:
+            assert worker.stop() == 0
+        sent = [int(m["X-Registry-Message"]) for m in smtp_server.messages]
+        sent += [int(r["json"]["id"]) for r in sms_gateway.requests]
+        assert sorted(sent) == sorted(expected)
+        assert sum(1 for w in workers if w.count("messages:")) >= 1
+    finally:
+        for worker in workers:
+            worker.kill()
+        close_app(app, tmp_path / "web")
