@@ -33,6 +33,7 @@ BLUEPRINT_MODULES = (
     "registry.search.views",
     "registry.complaints.views",
     "registry.procurement.views",
+    "registry.messaging.views",
     "registry.api",
 )
 CLI_MODULES = (
@@ -44,6 +45,7 @@ CLI_MODULES = (
     "registry.search.cli",
     "registry.complaints.cli",
     "registry.procurement.cli",
+    "registry.messaging.cli",
 )
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -100,6 +102,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from registry.search import init_app as init_search
     init_search(app)
+    from registry.messaging import init_app as init_messaging
+    init_messaging(app)
+    from registry.worker import init_app as init_worker
+    init_worker(app)
 
     register_error_handlers(app)
     _register_template_context(app)

@@ -120,7 +120,8 @@ class DefaultConfig:
     COMPLAINT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
     # Years after closing before `flask complaints purge` erases the consumer's personal data.
     COMPLAINT_RETENTION_YEARS = 3
-    # "console" prints outgoing SMS/e-mail; tests use "memory". None: console, or memory when TESTING.
+    # "console" prints outgoing SMS/e-mail; tests use "memory"; "gateway" sends e-mail over SMTP (MAIL_*) and
+    # SMS to SMS_GATEWAY_URL. None: console, or memory when TESTING. See docs/operations.md.
     MESSAGE_BACKEND: str | None = None
     # The published sanction rules; None means registry/complaints/sanction_rules.toml.
     SANCTION_RULES_PATH: str | None = None
@@ -139,6 +140,33 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SIGNING_KEY_PATH": str,
     "MESSAGE_BACKEND": str,
     "SANCTION_RULES_PATH": str,
+    "COMPLAINT_FILING_RATE_LIMIT": str,
+    # The worker, the outbox cursors and outgoing messages (defaults in registry/worker, search, messaging).
+    "WORKER_NAME": str,
+    "WORKER_INTERVAL": float,
+    "WORKER_TICK_AT": str,
+    "WORKER_BACKOFF_MAX": float,
+    "WORKER_HEARTBEAT_MAX_AGE": float,
+    "SEARCH_OUTBOX_GAP_SECONDS": float,
+    "SEARCH_OUTBOX_RETENTION_DAYS": float,
+    "SEARCH_OUTBOX_MAX_AGE": float,
+    "MESSAGE_DELIVERY": str,
+    "MESSAGE_MAX_ATTEMPTS": int,
+    "MESSAGE_RETRY_BASE_SECONDS": float,
+    "MESSAGE_RETRY_MAX_SECONDS": float,
+    "MESSAGE_MAX_AGE": float,
+    "MESSAGE_RETENTION_DAYS": float,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "MAIL_TIMEOUT": int,
+    "SMS_GATEWAY_URL": str,
+    "SMS_GATEWAY_KEY": str,
+    "SMS_GATEWAY_TIMEOUT": float,
 }
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

@@ -20,6 +20,14 @@ def cli():
     pass
 
 
+def _add_worker_command() -> None:
+    from registry.worker import command
+    cli.add_command(command())
+
+
+_add_worker_command()
+
+
 @cli.command("init")
 @with_appcontext
 def init_command():

@@ -56,8 +56,11 @@ def healthz():
     rate_limits = current_app.extensions.get("registry.rate_limit_health")
     if rate_limits is not None:
         checks["rate_limits"] = rate_limits()
-    # A degraded part (search on the database fallback, rate limits in memory) still serves every page: say so,
-    # but stay 200.
+    # Further checks registered by their packages (messages, worker heartbeat), each {"status": ...}.
+    for name, check in current_app.extensions.get("registry.health", {}).items():
+        checks[name] = check()
+    # A degraded part (search on the database fallback, rate limits in memory, a late worker) still serves
+    # every page: say so, but stay 200.
     degraded = any(isinstance(check, dict) and check.get("status") == "degraded" for check in checks.values())
     status = "ok" if healthy and not degraded else "degraded"
     return jsonify(status=status, checks=checks), (200 if healthy else 503)

@@ -4,8 +4,8 @@ Who writes the index is decided by SEARCH_INDEXER:
 - "inline" (embedded default, one process): right after each commit that queued outbox rows, this
   process applies them (waiting at most SEARCH_INLINE_LOCK_WAIT seconds for the writer lock; if it is
   busy the rows simply stay pending for the next commit, `flask search sync` or the worker).
-- "external" (gunicorn): web workers never open a writer; one `flask search worker` process drains the
-  outbox in batches.
+- "external" (gunicorn): web workers never open a writer; one worker process per host
+  (`flask registry worker`) follows the outbox in batches by this index's own cursor.
 Readers in every process keep one searcher open (registry.search.index.SearcherHolder).
 """
 from __future__ import annotations
@@ -46,15 +46,20 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_INLINE_LOCK_WAIT", 5.0)
     app.config.setdefault("SEARCH_INLINE_BUILD_MAX", 5000)
     app.config.setdefault("SEARCH_PER_PAGE", 20)
+    app.config.setdefault("SEARCH_OUTBOX_GAP_SECONDS", 60.0)
+    app.config.setdefault("SEARCH_OUTBOX_RETENTION_DAYS", 7.0)
+    app.config.setdefault("SEARCH_OUTBOX_MAX_AGE", 300.0)
     app.extensions[EXTENSION] = SearchState(app)
     app.extensions["registry.search_health"] = health
     _install_session_hooks()
 
 
 def health() -> dict:
-    """What /healthz shows: index state, pending outbox rows, indexer mode."""
+    """What /healthz shows: index state, outbox rows this host's index has not applied (and the age of the
+    oldest, degraded past SEARCH_OUTBOX_MAX_AGE seconds), indexer mode."""
+    from registry import clock
     from registry.extensions import db
-    from registry.search.indexer import pending_count
+    from registry.search.indexer import pending_rows
 
     s = state()
     report: dict = {"indexer": s.mode}
@@ -66,17 +71,25 @@ def health() -> dict:
         report["index"] = str(error)
     except Exception as error:  # never raise from the health page
         report["index"] = f"broken: {type(error).__name__}"
+    backlog_too_old = False
     try:
-        report["pending"] = pending_count(db.session)
+        count, oldest = pending_rows(db.session, s.store)
+        report["pending"] = count
+        age = max(0.0, (clock.utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+        report["oldest_pending_seconds"] = round(age, 1)
+        backlog_too_old = age > float(current_app.config["SEARCH_OUTBOX_MAX_AGE"])
     except Exception as error:
+        db.session.rollback()
         report["pending"] = f"error: {type(error).__name__}"
     if report["index"] == "missing" and register_is_empty():
         report["index"] = "not built yet (the register is empty)"
         report["status"] = "ok"
     else:
-        report["status"] = "ok" if report["index"] == "ok" else "degraded"
-    if report["status"] == "degraded":
+        report["status"] = "ok" if report["index"] == "ok" and not backlog_too_old else "degraded"
+    if report["index"] != "ok" and report["status"] == "degraded":
         report["notice"] = "search answers from the database fallback; run `flask search rebuild`"
+    elif backlog_too_old:
+        report["notice"] = "this host's index lags the outbox: is `flask registry worker` running?"
     return report
 
 

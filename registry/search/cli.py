@@ -1,15 +1,12 @@
-"""`flask search sync | rebuild | check | worker`: keep the index in step with the database."""
+"""`flask search sync | rebuild | check | cursors | worker`: keep this host's index in step with the database."""
 from __future__ import annotations
-
-import signal
-import time
 
 import click
 from flask.cli import with_appcontext
 
 from registry.extensions import db
 from registry.search import state
-from registry.search.index import IndexBusy, IndexUnavailable
+from registry.search.index import IndexUnavailable
 
 cli = click.Group("search", help="Maintain the full-text search index.")
 
@@ -68,31 +65,49 @@ def check_command(limit):
         raise SystemExit(1)
 
 
-@cli.command("worker")
-@click.option("--interval", type=float, default=0.5, help="Seconds between outbox polls.")
-@click.option("--once", is_flag=True, help="Drain the outbox once and exit.")
+@cli.command("cursors")
 @with_appcontext
-def worker_command(interval, once):
-    """The dedicated indexer process for deployments with several web workers (SEARCH_INDEXER=external)."""
-    from registry.search import indexer
+def cursors_command():
+    """List every registered index (one per host), how far it has followed the outbox, and the outbox span."""
+    from sqlalchemy import func, select
 
-    s = state()
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    click.echo(f"search worker: index {s.store.root}, polling every {interval} s")
-    while not stopping:
-        try:
-            applied = indexer.apply_outbox(db.engine, s.store)
-            if applied:
-                click.echo(f"applied {applied} outbox rows")
-        except IndexUnavailable as error:
-            click.echo(f"index unavailable ({error}); building it")
-            report = indexer.rebuild(db.engine, s.store)
-            click.echo(f"built {report.documents} documents in {report.seconds:.1f} s")
-        except IndexBusy:
-            pass
-        finally:
-            db.session.remove()
-        if once:
-            break
-        time.sleep(interval)
+    from registry.search.indexer import index_identity
+    from registry.search.outbox import SearchCursor, SearchOutbox
+
+    mine = index_identity(state().store, create=False)
+    low, high = db.session.execute(select(func.min(SearchOutbox.id), func.max(SearchOutbox.id))).one()
+    click.echo(f"outbox rows: {low or 0}..{high or 0}")
+    for row in db.session.scalars(select(SearchCursor).order_by(SearchCursor.index_id)):
+        flags = " (this host)" if row.index_id == mine else ""
+        flags += " EXPIRED: run `flask search rebuild` there" if row.expired else ""
+        click.echo(f"{row.index_id}  {row.last_seq:>10}  {row.updated_at:%Y-%m-%d %H:%M:%S}  {row.label}{flags}")
+
+
+@cli.command("forget")
+@click.argument("index_id")
+@with_appcontext
+def forget_command(index_id):
+    """Unregister a host's index that is gone for good, so the outbox rows it held back can be pruned."""
+    from registry.search.outbox import SearchCursor
+
+    row = db.session.get(SearchCursor, index_id)
+    if row is None:
+        raise click.ClickException(f"no index {index_id} (see `flask search cursors`)")
+    from registry.search.indexer import prune_passed
+
+    db.session.delete(row)
+    db.session.flush()
+    pruned = prune_passed(db.session)
+    db.session.commit()
+    click.echo(f"forgot index {index_id}; {pruned} outbox rows pruned")
+
+
+@cli.command("worker")
+@click.option("--interval", type=float, default=None, help="Seconds between loops when idle.")
+@click.option("--once", is_flag=True, help="Run once and exit.")
+@click.pass_context
+def worker_command(context, interval, once):
+    """Former name of `flask registry worker` (which also delivers messages and runs the daily tick)."""
+    from registry.worker import command
+
+    context.invoke(command(), interval=interval, once=once)

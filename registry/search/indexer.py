@@ -1,32 +1,46 @@
-"""The outbox indexer: applies pending SearchOutbox rows to the index, rebuilds it, and checks it.
+"""The outbox indexer: applies the outbox to this host's index by its own cursor, rebuilds it, checks it.
 
-Exactly one writer at a time (IndexStore.writer_lock). Applying re-reads each certificate's CURRENT row,
-so the order in which rows are applied does not matter and applying twice is harmless; rows are deleted
-only after the index commit, so a crash in between loses nothing.
+Exactly one writer per index directory at a time (IndexStore.writer_lock). Applying re-reads each
+certificate's CURRENT row, so the order in which rows are applied does not matter and applying twice is
+harmless; the cursor moves only after the index commit, so a crash in between loses nothing.
+
+Sequence gaps: on PostgreSQL a transaction may take sequence number 41, commit after the one that took 42,
+or roll back and never commit 41 at all. The cursor therefore moves only across contiguous numbers, or
+across a gap whose next row is older than SEARCH_OUTBOX_GAP_SECONDS (a transaction that has not committed
+by then is taken as rolled back). Rows past a young gap are applied at once and remembered by this process,
+so they are not applied again while the gap waits.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import socket
 import time
+import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import delete, func, select
+from flask import current_app, has_app_context
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from registry import clock
 from registry.certificates.models import Certificate
 from registry.search.documents import certificate_document
 from registry.search.index import IndexStore, IndexUnavailable, merge_small_only
-from registry.search.outbox import SearchOutbox
+from registry.search.outbox import SearchCursor, SearchOutbox
 from registry.search.schema import pack_display, unpack_display
 
 log = logging.getLogger(__name__)
 BATCH = 500
 WRITER_TIMEOUT = 30.0
+GAP_SECONDS = 60.0
+# Rows this process applied beyond its cursor (waiting behind a young gap), per index and generation.
+_applied_beyond: dict[tuple[str, str], set[int]] = {}
 
 
 def source_digest(certificate) -> str:
@@ -53,45 +67,175 @@ def _load(session: Session, ids) -> list[Certificate]:
                                 .options(joinedload(Certificate.company))).unique())
 
 
-def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+# -- the cursor -------------------------------------------------------------------
+
+def index_identity(store: IndexStore, create: bool = True) -> str | None:
+    """The id this index directory is registered under (file INDEX_ID, made once, never copied between hosts)."""
+    path = store.root / "INDEX_ID"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        if not create:
+            return None
+    store.root.mkdir(parents=True, exist_ok=True)
+    made = uuid.uuid4().hex
+    tmp = store.root / f"INDEX_ID.{made}"
+    tmp.write_text(made, encoding="utf-8")
+    try:
+        os.link(tmp, path)  # atomic create-if-absent: two processes starting at once agree on one id
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
-def apply_outbox(engine, store: IndexStore, wait: float | None = None, batch: int = BATCH) -> int:
-    """Apply every pending outbox row (in batches); returns how many rows were applied.
+def index_label(store: IndexStore) -> str:
+    return f"{socket.gethostname()}:{store.root.resolve()}"[:300]
 
-    Raises IndexUnavailable if there is no index to apply to (rows stay pending), IndexBusy if the lock
-    could not be had within `wait` seconds.
+
+def cursor_position(session: Session, ident: str | None) -> int:
+    """Last applied sequence number of this index; 0 for an index from before cursors (all rows pending).
+
+    Raises IndexUnavailable if the index fell behind the retention (rows it never applied were pruned).
     """
+    row = session.get(SearchCursor, ident) if ident else None
+    if row is None:
+        return 0
+    if row.expired:
+        raise IndexUnavailable("behind the outbox retention")
+    return row.last_seq
+
+
+def save_cursor(session: Session, ident: str, label: str, last_seq: int) -> None:
+    row = session.get(SearchCursor, ident)
+    if row is None:
+        session.add(SearchCursor(index_id=ident, label=label, last_seq=last_seq, expired=False,
+                                 updated_at=clock.utcnow()))
+    else:
+        row.last_seq, row.label, row.expired, row.updated_at = last_seq, label, False, clock.utcnow()
+
+
+def _setting(name: str, default: float) -> float:
+    if has_app_context():
+        return float(current_app.config.get(name, default))
+    return default
+
+
+def pending_rows(session: Session, store: IndexStore) -> tuple[int, dt.datetime | None]:
+    """(how many outbox rows this index has not applied, when the oldest of them was written)."""
+    ident = index_identity(store, create=False)
+    row = session.get(SearchCursor, ident) if ident else None
+    position = row.last_seq if row is not None else 0
+    count, oldest = session.execute(select(func.count(), func.min(SearchOutbox.created_at))
+                                    .where(SearchOutbox.id > position)).one()
+    return count or 0, oldest
+
+
+def pending_count(session: Session, store: IndexStore) -> int:
+    return pending_rows(session, store)[0]
+
+
+def prune_passed(session: Session) -> int:
+    """Delete rows every registered index has applied. The newest row always stays (SQLite would otherwise
+    hand its number out again, and every cursor would skip the new row)."""
+    floor = session.scalar(select(func.min(SearchCursor.last_seq)).where(SearchCursor.expired.is_(False)))
+    if not floor:
+        return 0
+    return session.execute(delete(SearchOutbox).where(SearchOutbox.id < floor)).rowcount or 0
+
+
+def prune_expired(session: Session, retention_days: float) -> int:
+    """Delete rows older than the retention even if some index has not applied them; mark those indexes
+    expired (they rebuild). The newest row always stays. The caller commits."""
+    top = session.scalar(select(func.max(SearchOutbox.id)))
+    if top is None:
+        return 0
+    cutoff = clock.utcnow() - dt.timedelta(days=retention_days)
+    last_old = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff,
+                                                                         SearchOutbox.id < top))
+    if last_old is None:
+        return 0
+    session.execute(update(SearchCursor).where(SearchCursor.last_seq < last_old, SearchCursor.expired.is_(False))
+                    .values(expired=True, updated_at=clock.utcnow()))
+    return session.execute(delete(SearchOutbox).where(SearchOutbox.id <= last_old)).rowcount or 0
+
+
+def _write(ix, session: Session, entity_ids: set[int]) -> None:
+    found = _load(session, entity_ids)
+    writer = ix.writer(timeout=WRITER_TIMEOUT)
+    try:
+        for certificate in found:
+            writer.update_document(**_document(certificate))
+        for missing in entity_ids - {c.id for c in found}:
+            writer.delete_by_term("cert_id", str(missing))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=merge_small_only)
+
+
+def apply_outbox(engine, store: IndexStore, wait: float | None = None, batch: int = BATCH,
+                 gap_seconds: float | None = None) -> int:
+    """Apply every outbox row past this index's cursor (in batches); returns how many rows were applied.
+
+    Raises IndexUnavailable if there is no index to apply to (or it fell behind the retention; rows stay),
+    IndexBusy if the lock could not be had within `wait` seconds.
+    """
+    gap = _setting("SEARCH_OUTBOX_GAP_SECONDS", GAP_SECONDS) if gap_seconds is None else gap_seconds
     applied = 0
     with store.writer_lock(wait=wait):
         ix = store.open()
+        ident = index_identity(store)
+        label = index_label(store)
         try:
             with Session(engine) as session:
+                settled = start = cursor_position(session, ident)
+                beyond = _applied_beyond.setdefault((ident, store.current_name() or ""), set())
+                position, blocked = settled, False
+                give_up_before = clock.utcnow() - dt.timedelta(seconds=gap)
                 while True:
-                    rows = session.execute(select(SearchOutbox.id, SearchOutbox.entity_id)
+                    rows = session.execute(select(SearchOutbox.id, SearchOutbox.entity_id, SearchOutbox.created_at)
+                                           .where(SearchOutbox.id > position)
                                            .order_by(SearchOutbox.id).limit(batch)).all()
                     if not rows:
                         break
-                    ids = {entity_id for _, entity_id in rows}
-                    found = _load(session, ids)
-                    writer = ix.writer(timeout=WRITER_TIMEOUT)
-                    try:
-                        for certificate in found:
-                            writer.update_document(**_document(certificate))
-                        for missing in ids - {c.id for c in found}:
-                            writer.delete_by_term("cert_id", str(missing))
-                    except BaseException:
-                        writer.cancel()
-                        raise
-                    writer.commit(mergetype=merge_small_only)
-                    session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r[0] for r in rows])))
+                    todo = [r for r in rows if r.id not in beyond]
+                    if todo:
+                        _write(ix, session, {r.entity_id for r in todo})
+                        applied += len(todo)
+                    for r in rows:
+                        if not blocked and (r.id == settled + 1 or r.created_at <= give_up_before):
+                            settled = r.id
+                        else:
+                            blocked = True
+                            beyond.add(r.id)
+                    position = rows[-1].id
+                    if settled > start:
+                        save_cursor(session, ident, label, settled)
                     session.commit()
                     session.expunge_all()
-                    applied += len(rows)
+                if settled > start or session.get(SearchCursor, ident) is None:
+                    save_cursor(session, ident, label, settled)
+                    prune_passed(session)
+                    session.commit()
+                beyond.difference_update([i for i in beyond if i <= settled])
         finally:
             ix.close()
     return applied
+
+
+def _snapshot_position(session: Session, gap: float) -> int:
+    """The cursor a rebuild records: rows at or below it are reflected in what the rebuild reads next.
+
+    Rows younger than the gap window are re-applied after the swap (harmless), since an older sequence
+    number may still be committing."""
+    cutoff = clock.utcnow() - dt.timedelta(seconds=gap)
+    seq = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff))
+    if seq is not None:
+        return seq
+    first = session.scalar(select(func.min(SearchOutbox.id)))
+    return first - 1 if first is not None else 0
 
 
 # -- rebuild ------------------------------------------------------------------
@@ -158,9 +302,19 @@ def rebuild(engine, store: IndexStore, procs: int | None = None) -> RebuildRepor
     """
     started = time.perf_counter()
     procs = procs or max(1, os.cpu_count() or 1)
+    gap = _setting("SEARCH_OUTBOX_GAP_SECONDS", GAP_SECONDS)
     with store.writer_lock(wait=None):
+        ident = index_identity(store)
+        hold = f"{ident}:rebuild"
         name, ix = store.create_generation()
         with Session(engine) as session:
+            # The position first, registered at once as a hold, so no other host prunes rows past it while
+            # this build reads and writes (a crashed build's hold expires with the retention).
+            snapshot = _snapshot_position(session, gap)
+            save_cursor(session, hold, f"rebuild of {index_label(store)}"[:300], snapshot)
+            session.commit()
+        with Session(engine) as session:
+            # A new transaction, begun after the hold: it sees every change whose row is at or below it.
             plain = [c for chunk in iter_plain_certificates(session) for c in chunk]
         if procs > 1 and len(plain) >= 2000:
             # Whoosh's own sub-writers index in parallel, one segment each (no merge at the end).
@@ -178,6 +332,10 @@ def rebuild(engine, store: IndexStore, procs: int | None = None) -> RebuildRepor
         writer.commit()
         ix.close()
         store.publish(name)
+        with Session(engine) as session:
+            save_cursor(session, ident, index_label(store), snapshot)
+            session.execute(delete(SearchCursor).where(SearchCursor.index_id == hold))
+            session.commit()
     applied = apply_outbox(engine, store)
     return RebuildReport(count, time.perf_counter() - started, applied, name)
 
@@ -204,7 +362,7 @@ def check(engine, store: IndexStore) -> CheckReport:
     report = CheckReport()
     expected: dict[str, tuple[str, str]] = {}
     with Session(engine) as session:
-        report.pending = pending_count(session)
+        report.pending = pending_count(session, store)
         last = 0
         while True:
             batch = list(session.scalars(select(Certificate).where(Certificate.id > last).order_by(Certificate.id)

@@ -13,7 +13,8 @@ from sqlalchemy import select, text
 from registry.certificates.models import Certificate
 from registry.extensions import db
 from registry.search import state
-from registry.search.outbox import SearchOutbox, queue_certificate
+from registry.search.indexer import pending_count
+from registry.search.outbox import queue_certificate
 from tests.conftest import make_app
 from tests.search.conftest import build_register
 from tests.search.test_search_page import result_names, search_page
@@ -60,7 +61,7 @@ def test_a_deleted_certificate_disappears_after_commit(app, client, register):
 
 def test_outbox_is_empty_after_inline_indexing(app, register):
     with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) == 0
+        assert pending_count(db.session, state().store) == 0
 
 
 def test_a_rolled_back_change_is_not_indexed(app, client, register):
@@ -123,7 +124,7 @@ def test_external_mode_web_process_never_writes_and_the_worker_drains(tmp_path, 
     assert result.exit_code == 0, result.output
     assert "青岛海澜家电有限公司" in result_names(search_page(app.test_client(), q="海澜"))
     with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(SearchOutbox)) == 0
+        assert pending_count(db.session, state().store) == 0
         db.session.remove()
         db.engine.dispose()
 
