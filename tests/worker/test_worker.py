@@ -3,6 +3,7 @@ process (bounded in time) that survives an unreachable database, catches up, and
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -31,7 +32,8 @@ from tests.search.test_search_page import result_names, search_page
 from tests.worker.conftest import free_port, gateway_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING|ERROR) ")
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+LEVELS = {"INFO", "WARNING", "ERROR"}
 
 
 def _second_app(first, path: Path, **overrides):
@@ -46,7 +48,8 @@ def test_the_tick_runs_at_start_and_two_workers_never_both_run_it(tmp_path, back
     other = _second_app(app, tmp_path / "other", SEARCH_INDEXER="external")
     try:
         with app.app_context():
-            make_certificate(make_company(name="过期测试电器有限公司"), issued_on=dt.date(2022, 1, 10))
+            make_certificate(make_company(name="过期测试电器有限公司"), issued_on=dt.date(2022, 1, 10),
+                             last_surveillance_on=dt.date(2024, 1, 5))
             db.session.commit()  # its validity ran out before 2026-06-01
         assert Worker(app).run_once() and Worker(other).run_once()
         with app.app_context():
@@ -302,9 +305,11 @@ def test_a_worker_process_survives_an_unreachable_database_catches_up_and_stops_
 
         # 4. SIGTERM: a clean exit, and every line carried a timestamp as it came (line-buffered).
         assert worker.stop() == 0
-        assert worker.lines[-1].endswith("worker stopped")
+        # The app's structured log format (registry/logs.py): one JSON object a line, time and level in each.
         logged = [line for line in worker.lines if line.strip()]
-        assert logged and all(TIMESTAMP.match(line) for line in logged), "\n".join(logged)
+        records = [json.loads(line) for line in logged]
+        assert records and all(TIMESTAMP.match(r["time"]) and r["level"] in LEVELS for r in records), "\n".join(logged)
+        assert records[-1]["message"] == "worker stopped"
     finally:
         worker.kill()
         if proxy is not None:
