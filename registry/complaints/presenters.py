@@ -78,3 +78,24 @@ def sanction_action_name(action: str) -> str:
 
 def sanction_state_name(state: str) -> str:
     return _name(SANCTION_STATE_NAMES, state)
+
+
+def public_account(summary) -> str:
+    """The public text of a closed complaint, composed from its structured fields in the reader's language.
+
+    Never the consumer's words (PIPL Art 25: publishing them would need separate consent); a moderator's
+    checked summary is shown beside it, not instead of it.
+    """
+    from flask_babel import gettext as _
+    parts = [_("Category: %(category)s.", category=category_name(summary.category))]
+    if summary.desired_resolution:
+        parts.append(_("The consumer asked for: %(resolution)s.", resolution=resolution_name(summary.desired_resolution)))
+    if summary.accepted_on:
+        parts.append(_("Accepted on %(day)s.", day=summary.accepted_on.isoformat()))
+    if summary.first_response_on:
+        parts.append(_("The company answered on %(day)s.", day=summary.first_response_on.isoformat()))
+    elif summary.unanswered:
+        parts.append(_("The company did not answer in time."))
+    parts.append(_("Closed on %(day)s: %(outcome)s.", day=summary.closed_on.isoformat(),
+                   outcome=outcome_name(summary.outcome)))
+    return " ".join(parts)

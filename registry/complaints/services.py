@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry import clock
 from registry.certificates import lifecycle
 from registry.certificates.models import Certificate
-from registry.complaints import calendar, messages, rules, uploads
+from registry.complaints import calendar, messages, privacy, rules, uploads
 from registry.complaints.models import (
     Complaint,
     ComplaintAttachment,
@@ -263,7 +263,9 @@ def file_complaint(data: FilingData) -> tuple[Complaint, str]:
         purchase_date=data.purchase_date, order_number=data.order_number.strip(),
         desired_resolution=data.desired_resolution, amount=data.amount, consumer_name=data.name.strip(),
         consumer_mobile=data.mobile, consumer_email=(data.email or "").strip(), consented_at=clock.utcnow(),
-        public_summary=rules.summary(rules.redact(description, names=[data.name], secrets=[data.order_number]), 280),
+        # The public text is composed from the structured fields (presenters.public_account); the consumer's
+        # own words are never published. A moderator may add a summary, checked before it is saved.
+        public_summary="",
         state=State.SUBMITTED.value, filed_on=today, clock_started_on=today,
     )
     db.session.add(complaint)
@@ -435,20 +437,45 @@ def start_mediation(complaint: Complaint, actor, *, note: str = "", expected_ver
     return complaint
 
 
+def _private_strings(complaint: Complaint) -> list[str]:
+    national = complaint.consumer_mobile[3:] if complaint.consumer_mobile.startswith("+86") else complaint.consumer_mobile
+    return [complaint.order_number, complaint.consumer_email, national]
+
+
+def personal_data_in(complaint: Complaint, text: str) -> list[privacy.Finding]:
+    """The personal data the detector finds in `text`, knowing this complaint's consumer."""
+    return privacy.find_personal_data(text, names=[complaint.consumer_name], secrets=_private_strings(complaint))
+
+
+def masked_for_company(complaint: Complaint, text: str) -> str:
+    """The consumer's words as the company sees them: the contact box gives what it needs, the rest is masked."""
+    return privacy.mask_personal_data(text, names=[complaint.consumer_name], secrets=_private_strings(complaint))
+
+
+def publishable(complaint: Complaint, text: str) -> str:
+    """`text` if the detector finds nothing in it, else "" (a stored summary from before the check is withheld)."""
+    return text if text and not personal_data_in(complaint, text) else ""
+
+
 def _apply_summary(complaint: Complaint, text: str) -> None:
-    complaint.public_summary = rules.summary(rules.redact(text, names=[complaint.consumer_name],
-                                                          secrets=[complaint.order_number]), 280)
+    """Save a moderator's public summary only if the detector finds no personal data in it."""
+    text = " ".join((text or "").split())
+    findings = personal_data_in(complaint, text)
+    if findings:
+        message = _("The public summary still contains personal data: %(found)s. Remove it and save again.",
+                    found=privacy.describe(findings))
+        raise ValidationError(message, fields={"public_summary": message})
+    complaint.public_summary = rules.summary(text, 280)
 
 
 def redact_complaint(complaint: Complaint, actor, *, public_summary: str, expected_version: int | None = None) -> Complaint:
-    """Rewrite the public summary; automatic masking runs again on what the moderator wrote.
+    """Rewrite (or clear) the moderator's public summary; the detector checks it before it is saved.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
     """
-    text = _require_text(public_summary, "public_summary")
     _transition(complaint, Action.REDACT, actor, expected_version)
-    _apply_summary(complaint, text)
+    _apply_summary(complaint, public_summary)
     _event(complaint, "redact", actor, staff_only=True, body=_("Public summary edited."))
     _flush_or_conflict()
     return complaint
@@ -750,29 +777,43 @@ def certificate_stats(certificate_id: int, today: dt.date | None = None) -> Publ
 
 @dataclass(frozen=True)
 class PublicSummary:
+    """A closed complaint as the public sees it: structured facts, and a moderator's checked summary if any."""
     tracking_number: str
     closed_on: dt.date
     category: str
     outcome: str
     unanswered: bool
-    text: str
+    text: str                      # the moderator's summary, or "" (never the consumer's own words)
+    desired_resolution: str = ""
+    filed_on: dt.date | None = None
+    accepted_on: dt.date | None = None
+    first_response_on: dt.date | None = None
+
+
+def _public_summary_of(complaint: Complaint) -> PublicSummary:
+    return PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
+                         complaint.unanswered, publishable(complaint, complaint.public_summary),
+                         complaint.desired_resolution, complaint.filed_on, complaint.accepted_on,
+                         complaint.first_response_on)
 
 
 def public_summaries(certificate_id: int, today: dt.date | None = None, limit: int = 10) -> list[PublicSummary]:
-    """The latest closed complaints of the last 12 months, masked (uses the (certificate, closed_on) index)."""
+    """The latest closed complaints of the last 12 months (uses the (certificate, closed_on) index).
+
+    Each carries its structured facts; a moderator's summary appears only while the detector passes it.
+    """
     today = today or clock.today()
-    rows = db.session.execute(
-        select(Complaint.tracking_number, Complaint.closed_on, Complaint.category, Complaint.outcome,
-               Complaint.unanswered, Complaint.public_summary)
+    complaints = db.session.scalars(
+        select(Complaint)
         .where(Complaint.certificate_id == certificate_id, Complaint.closed_on >= rules.months_back(today, 11),
                Complaint.state == State.CLOSED.value, Complaint.outcome != Outcome.WITHDRAWN.value)
         .order_by(Complaint.closed_on.desc(), Complaint.id.desc()).limit(limit)
     ).all()
-    return [PublicSummary(*row) for row in rows]
+    return [_public_summary_of(c) for c in complaints]
 
 
 def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent]]:
-    """A closed complaint as the public may see it: the masked summary and each step's public text.
+    """A closed complaint as the public may see it: the structured summary and each step's public text.
 
     Raises:
         NotFound: no such complaint, or it is not closed (open and withdrawn complaints are not public).
@@ -780,9 +821,7 @@ def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent
     complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
     if complaint is None or complaint.state != State.CLOSED or complaint.outcome == Outcome.WITHDRAWN:
         raise NotFound()
-    summary = PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
-                            complaint.unanswered, complaint.public_summary)
-    return summary, [e for e in complaint.events if e.public_text and not e.staff_only]
+    return _public_summary_of(complaint), [e for e in complaint.events if e.public_text and not e.staff_only]
 
 
 def purge_personal_data(today: dt.date | None = None) -> int:

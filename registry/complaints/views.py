@@ -231,12 +231,15 @@ def mine():
 def case(tracking: str):
     complaint = services.get_for_user(tracking, current_user)
     role = services.actor_role(current_user) if not current_user.has_role("officer") else None
-    return render_template("complaints/case.html", complaint=complaint,
-                           events=services.visible_events(complaint, current_user),
+    events = services.visible_events(complaint, current_user)
+    # The company reads the consumer's words through the detector: the contact box gives it what it needs.
+    bodies = ({e.id: services.masked_for_company(complaint, e.body) for e in events if e.actor_role != "company"}
+              if current_user.has_role("company") else {})
+    return render_template("complaints/case.html", complaint=complaint, events=events, bodies=bodies,
                            contact=services.contact_for(complaint, current_user),
                            actions=rules.allowed_actions(complaint.state, role) if role else [],
-                           moderation=forms.ModerationForm(formdata=None, version=complaint.version,
-                                                           public_summary=complaint.public_summary),
+                           # Never pre-filled with the consumer's text: a summary is the moderator's own words.
+                           moderation=forms.ModerationForm(formdata=None, version=complaint.version),
                            message=forms.MessageForm(formdata=None, version=complaint.version),
                            today=clock.today())
 
