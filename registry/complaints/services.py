@@ -100,8 +100,29 @@ def _set_due(complaint: Complaint) -> None:
     due = rules.due_on(complaint.state, clock_started_on=complaint.clock_started_on,
                        accepted_on=complaint.accepted_on, policy=deadline_policy(), is_workday=calendar.is_workday)
     complaint.due_on = due
-    complaint.due_estimated = bool(due and (calendar.is_estimated(due) or calendar.is_estimated(
-        complaint.clock_started_on)))
+    start = complaint.accepted_on if complaint.state != State.SUBMITTED and complaint.accepted_on else complaint.clock_started_on
+    complaint.due_estimated = calendar.is_provisional(start, due)
+
+
+def _response_due(complaint: Complaint) -> dt.date | None:
+    """The company's deadline for its first answer, counted from acceptance."""
+    if complaint.accepted_on is None:
+        return None
+    return rules.add_workdays(complaint.accepted_on, deadline_policy().respond_workdays, calendar.is_workday)
+
+
+def response_deadline_is_provisional(complaint: Complaint) -> bool:
+    """Whether the company's answer deadline crosses a year whose holidays are not known yet."""
+    return calendar.is_provisional(complaint.accepted_on, complaint.response_due_on)
+
+
+def due_words(day: dt.date, start: dt.date | None = None) -> str:
+    """A deadline as every message and public event writes it: the date, marked provisional when it is."""
+    if calendar.is_provisional(start or day, day):
+        return _("%(day)s (provisional: the holiday schedule for %(year)s is not yet published)",
+                 day=day.isoformat(), year=max(y for y in range((start or day).year, day.year + 1)
+                                               if not calendar.calendar_knows(y)))
+    return day.isoformat()
 
 
 def _event(complaint: Complaint, action: str, actor, *, public_text: str = "", body: str = "",
@@ -369,15 +390,15 @@ def accept_complaint(complaint: Complaint, actor, *, note: str = "", public_summ
         _apply_summary(complaint, public_summary)
     _set_due(complaint)
     complaint.response_due_on = complaint.due_on
+    due = due_words(complaint.due_on, today)
     _event(complaint, "accept", actor, today=today, body=note.strip(),
-           public_text=_("Accepted and forwarded to the company (answer due %(day)s).", day=complaint.due_on.isoformat()))
+           public_text=_("Accepted and forwarded to the company (answer due %(day)s).", day=due))
     _bump(complaint.certificate_id, today, accepted=1)
     _notify_consumer(complaint, _("Complaint %(number)s accepted", number=complaint.tracking_number),
-                     _("Your complaint was accepted and forwarded to the company. It must answer by %(day)s.",
-                       day=complaint.due_on.isoformat()))
+                     _("Your complaint was accepted and forwarded to the company. It must answer by %(day)s.", day=due))
     _notify_company(complaint.company_id, _("New complaint %(number)s", number=complaint.tracking_number),
                     _("A complaint about certificate %(cert)s was forwarded to you. Answer by %(day)s.",
-                      cert=complaint.certificate.number, day=complaint.due_on.isoformat()))
+                      cert=complaint.certificate.number, day=due))
     _flush_or_conflict()
     return complaint
 
@@ -539,8 +560,14 @@ def _finish(complaint: Complaint, outcome: Outcome, actor, *, note: str = "") ->
         _notify_company(complaint.company_id, _("Complaint %(number)s closed", number=complaint.tracking_number), public)
 
 
-def _settle_response_deadline(complaint: Complaint, today: dt.date) -> None:
-    """Mark "unanswered" once when the company's deadline passed without its first answer."""
+def _settle_response_deadline(complaint: Complaint, today: dt.date, *, confirmed: bool = False) -> None:
+    """Mark "unanswered" once when the company's deadline passed without its first answer.
+
+    On a provisional deadline (a year whose holidays are unknown) the mark waits for a moderator's
+    confirmation (`confirm_unanswered`): the weekends-only count may have passed a day that is a holiday.
+    """
+    if response_deadline_is_provisional(complaint) and not confirmed:
+        return
     if (complaint.accepted_on is not None and complaint.first_response_on is None and not complaint.unanswered
             and rules.is_overdue(complaint.response_due_on, today)):
         complaint.unanswered = True
@@ -712,27 +739,27 @@ class OverdueReport:
     overdue: int = 0
     newly_unanswered: int = 0
     deadlines_recomputed: int = 0
+    awaiting_confirmation: int = 0    # missed on a provisional deadline: a moderator confirms or waits
 
 
 def mark_overdue(today: dt.date | None = None) -> OverdueReport:
     """Daily: mark companies' missed deadlines "unanswered", count overdue items, refresh provisional deadlines.
 
-    Called by `flask complaints overdue` (and safe to run any number of times a day).
+    A deadline still provisional (its year's holidays unknown) is never marked by this job: it is counted
+    in `awaiting_confirmation` and a moderator confirms the mark on the case page. Called by `flask
+    complaints overdue` and the daily tick (safe to run any number of times a day).
     """
     today = today or clock.today()
     report = OverdueReport()
-    for complaint in db.session.scalars(select(Complaint).where(Complaint.due_estimated.is_(True),
-                                                                Complaint.state.in_([s.value for s in rules.OPEN_STATES]))):
-        before = complaint.due_on
-        _set_due(complaint)
-        if complaint.state == State.ACCEPTED:
-            complaint.response_due_on = complaint.due_on
-        report.deadlines_recomputed += int(before != complaint.due_on)
+    report.deadlines_recomputed = recompute_deadlines(None, today=today, provisional_only=True).deadlines_changed
     missed = db.session.scalars(select(Complaint).where(Complaint.accepted_on.is_not(None),
                                                         Complaint.first_response_on.is_(None),
                                                         Complaint.unanswered.is_(False),
                                                         Complaint.response_due_on < today)).all()
     for complaint in missed:
+        if response_deadline_is_provisional(complaint):
+            report.awaiting_confirmation += 1
+            continue
         _settle_response_deadline(complaint, today)
         report.newly_unanswered += 1
         _notify_company(complaint.company_id, _("Complaint %(number)s unanswered", number=complaint.tracking_number),
@@ -742,6 +769,123 @@ def mark_overdue(today: dt.date | None = None) -> OverdueReport:
         Complaint.state.in_([s.value for s in rules.OPEN_STATES]), Complaint.due_on < today)) or 0
     db.session.flush()
     return report
+
+
+def confirm_unanswered(complaint: Complaint, actor, *, expected_version: int | None = None) -> Complaint:
+    """A moderator confirms the "unanswered" mark on a provisional deadline the company missed.
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    if actor_role(actor) is not ActorRole.MODERATOR:
+        raise PermissionDenied(_("You may not take this action on this complaint."))
+    _check_version(complaint, expected_version)
+    today = clock.today()
+    if (complaint.accepted_on is None or complaint.first_response_on is not None or complaint.unanswered
+            or not rules.is_overdue(complaint.response_due_on, today)):
+        raise InvalidTransition(_("The company's answer is not overdue; there is nothing to confirm."))
+    _settle_response_deadline(complaint, today, confirmed=True)
+    _flush_or_conflict()
+    return complaint
+
+
+def can_confirm_unanswered(complaint: Complaint, viewer) -> bool:
+    """Whether the case page offers the moderator to confirm a mark the tick left for them."""
+    return (not isinstance(viewer, ConsumerActor) and viewer.has_role(*MODERATING_ROLES)
+            and complaint.accepted_on is not None and complaint.first_response_on is None and not complaint.unanswered
+            and rules.is_overdue(complaint.response_due_on, clock.today()) and response_deadline_is_provisional(complaint))
+
+
+@dataclass
+class RecomputeReport:
+    deadlines_changed: int = 0
+    unanswered_lifted: int = 0
+    sanction_dates_changed: int = 0
+    complaints: list[str] = field(default_factory=list)
+
+
+def recompute_deadlines(years, today: dt.date | None = None, *, provisional_only: bool = False) -> RecomputeReport:
+    """After a holiday schedule is entered or changed: recompute every open deadline, lift wrong marks.
+
+    Acceptance, company answer and mediation deadlines of open complaints are counted again; each change
+    is an event the consumer and the company see. An "unanswered" mark set on a day that turns out not
+    to be past the company's deadline is lifted, its counters corrected, and, for a closed complaint
+    whose outcome the public saw in the ledger, a ledger entry records the correction. Open sanction
+    proposals get their reply date recounted. `years` is informational (every open deadline is checked).
+    """
+    today = today or clock.today()
+    report = RecomputeReport()
+    open_states = [s.value for s in rules.OPEN_STATES]
+    query = select(Complaint).where(Complaint.state.in_(open_states))
+    if provisional_only:
+        query = query.where(Complaint.due_estimated.is_(True))
+    for complaint in db.session.scalars(query.order_by(Complaint.id)).all():
+        before, before_response = complaint.due_on, complaint.response_due_on
+        _set_due(complaint)
+        if complaint.accepted_on is not None:
+            complaint.response_due_on = _response_due(complaint)
+        if before != complaint.due_on and before is not None and complaint.due_on is not None:
+            report.deadlines_changed += 1
+            report.complaints.append(complaint.tracking_number)
+            text = _("Deadline changed from %(old)s to %(new)s: the holiday schedule was published.",
+                     old=before.isoformat(), new=due_words(complaint.due_on, complaint.accepted_on or complaint.clock_started_on))
+            _event(complaint, "deadline_changed", lifecycle.SYSTEM, public_text=text, today=today)
+            _notify_consumer(complaint, _("Complaint %(number)s: deadline changed", number=complaint.tracking_number), text)
+            if complaint.accepted_on is not None:
+                _notify_company(complaint.company_id, _("Complaint %(number)s: deadline changed",
+                                                        number=complaint.tracking_number), text)
+        elif before_response != complaint.response_due_on and before_response is not None:
+            report.deadlines_changed += 1
+    if not provisional_only:
+        report.unanswered_lifted = _lift_wrong_unanswered(today)
+        report.sanction_dates_changed = _recount_sanction_reply_dates()
+    db.session.flush()
+    return report
+
+
+def _lift_wrong_unanswered(today: dt.date) -> int:
+    lifted = 0
+    marked = db.session.scalars(select(Complaint).where(Complaint.unanswered.is_(True),
+                                                        Complaint.accepted_on.is_not(None))).all()
+    for complaint in marked:
+        old_due = complaint.response_due_on
+        new_due = _response_due(complaint)
+        end = complaint.first_response_on or complaint.closed_on or today
+        if not (end <= new_due):
+            complaint.response_due_on = new_due
+            continue
+        complaint.unanswered = False
+        complaint.response_due_on = new_due
+        _bump(complaint.certificate_id, old_due or new_due, unanswered=-1)
+        if complaint.first_response_on is not None:
+            _bump(complaint.certificate_id, complaint.first_response_on, answered_late=-1, answered_on_time=1)
+        text = _("The \"unanswered\" mark was lifted: with the published holiday schedule the company's deadline was %(day)s.",
+                 day=new_due.isoformat())
+        db.session.add(ComplaintEvent(complaint=complaint, on=today, actor_role="system", action="unanswered_lifted",
+                                      state_after=complaint.state, public_text=text))
+        if complaint.state == State.CLOSED and complaint.outcome != Outcome.WITHDRAWN:
+            lifecycle.record_event(complaint.certificate, "complaint_outcome", actor_role="system",
+                                   public_text=_("Complaint %(number)s corrected: %(text)s", number=complaint.tracking_number,
+                                                 text=text),
+                                   extra={"complaint": complaint.tracking_number, "outcome": complaint.outcome,
+                                          "category": complaint.category, "severity": complaint.severity,
+                                          "unanswered": False, "correction": "unanswered_lifted"})
+        _notify_company(complaint.company_id, _("Complaint %(number)s: unanswered mark lifted",
+                                                number=complaint.tracking_number), text)
+        lifted += 1
+    return lifted
+
+
+def _recount_sanction_reply_dates() -> int:
+    changed = 0
+    workdays = int(current_app.config["SANCTION_RESPONSE_WORKDAYS"])
+    for proposal in db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "proposed",
+                                                                      SanctionProposal.rule_id != "critical")).all():
+        respond_by = rules.add_workdays(proposal.proposed_on, workdays, calendar.is_workday)
+        if respond_by != proposal.respond_by:
+            proposal.respond_by = respond_by
+            changed += 1
+    return changed
 
 
 # ---------------------------------------------------------------- public statistics

@@ -42,7 +42,10 @@ def complaint_helpers():
     def complaint_block(certificate):
         return {"stats": services.certificate_stats(certificate.id),
                 "summaries": services.public_summaries(certificate.id, limit=5)}
-    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy}
+    def holiday_warning():
+        return calendar.next_year_warning(clock.today())
+    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy,
+            "holiday_warning": holiday_warning}
 
 
 def _filing_rate_limit() -> str:
@@ -241,10 +244,11 @@ def case(tracking: str):
                            # Never pre-filled with the consumer's text: a summary is the moderator's own words.
                            moderation=forms.ModerationForm(formdata=None, version=complaint.version),
                            message=forms.MessageForm(formdata=None, version=complaint.version),
+                           can_confirm_unanswered=services.can_confirm_unanswered(complaint, current_user),
                            today=clock.today())
 
 
-STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond"}
+STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond", "confirm_unanswered"}
 
 
 @bp.route("/case/<tracking>/<action>", methods=["POST"])
@@ -279,6 +283,8 @@ def case_action(tracking: str, action: str):
                 services.request_information(complaint, current_user, text=form.note.data, **kwargs)
             elif action == "mediate":
                 services.start_mediation(complaint, current_user, note=form.note.data or "", **kwargs)
+            elif action == "confirm_unanswered":
+                services.confirm_unanswered(complaint, current_user, **kwargs)
             elif action == "redact":
                 services.redact_complaint(complaint, current_user, public_summary=form.public_summary.data, **kwargs)
             else:
