@@ -79,7 +79,10 @@ class DefaultConfig:
     COMPLAINT_DECIDE_WORKDAYS = 7
     COMPLAINT_RESPOND_WORKDAYS = 10
     COMPLAINT_MEDIATION_WORKDAYS = 45
-    COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"
+    COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"            # stored filings per mobile number
+    COMPLAINT_FILING_CLIENT_RATE_LIMIT = "30 per hour;200 per day"   # per client address (shared behind NAT)
+    COMPLAINT_LINK_RESEND_RATE_LIMIT = "3 per hour;10 per day"       # private-link resends per mobile and client
+    COMPLAINT_CONSUMER_CHOICE_WORKDAYS = 5   # the consumer's time to accept or dispute before a moderator closes
     COMPLAINT_MAX_ATTACHMENTS = 5
     COMPLAINT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
     # Years after closing before `flask complaints purge` erases the consumer's personal data.
@@ -119,6 +122,8 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "MESSAGE_BACKEND": str,
     "SANCTION_RULES_PATH": str,
     "COMPLAINT_FILING_RATE_LIMIT": str,
+    "COMPLAINT_FILING_CLIENT_RATE_LIMIT": str,
+    "COMPLAINT_LINK_RESEND_RATE_LIMIT": str,
 }
 
 

@@ -3,6 +3,7 @@ the published sanction rules and sanction decisions. Views parse, call one servi
 from __future__ import annotations
 
 import os
+import time
 
 from flask import (
     Blueprint,
@@ -17,7 +18,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse_many
 
 from registry import clock
 from registry.accounts.decorators import role_required
@@ -48,14 +51,49 @@ def complaint_helpers():
             "holiday_warning": holiday_warning}
 
 
-def _filing_rate_limit() -> str:
-    return current_app.config["COMPLAINT_FILING_RATE_LIMIT"]
+# ---------------------------------------------------------------- filing limits
+
+def _filing_keys(mobile: str | None) -> list[tuple[str, str]]:
+    """A filing counts against the client and against the mobile number: carrier NAT puts a whole city
+    behind one address, so the address limit alone would lock out strangers; the mobile limit follows the person."""
+    keys = [("client", get_remote_address() or "")]
+    if mobile:
+        keys.append(("mobile", mobile))
+    return keys
+
+
+def _filing_limits(kind: str):
+    # Per mobile number the published limit; per client address a wider one, since many people share it.
+    setting = "COMPLAINT_FILING_RATE_LIMIT" if kind == "mobile" else "COMPLAINT_FILING_CLIENT_RATE_LIMIT"
+    return parse_many(current_app.config.get(setting) or current_app.config["COMPLAINT_FILING_RATE_LIMIT"])
+
+
+def filing_retry_after(mobile: str | None) -> int | None:
+    """Seconds until this client (or this mobile number) may file again, or None if it may file now."""
+    if not limiter.enabled:
+        return None
+    strategy = limiter.limiter
+    waits = []
+    for kind, key in _filing_keys(mobile):
+        for item in _filing_limits(kind):
+            if not strategy.test(item, "complaint-filing", kind, key):
+                reset_at, _remaining = strategy.get_window_stats(item, "complaint-filing", kind, key)
+                waits.append(max(1, int(reset_at - time.time())))
+    return max(waits) if waits else None
+
+
+def count_filing(mobile: str | None) -> None:
+    """Only a filing that was stored counts: a typing mistake never costs the consumer a try."""
+    if not limiter.enabled:
+        return
+    for kind, key in _filing_keys(mobile):
+        for item in _filing_limits(kind):
+            limiter.limiter.hit(item, "complaint-filing", kind, key)
 
 
 # ---------------------------------------------------------------- filing
 
 @bp.route("/new", methods=["GET", "POST"])
-@limiter.limit(_filing_rate_limit, methods=["POST"])
 def new():
     form = forms.FilingForm()
     if request.method == "GET":
@@ -77,6 +115,18 @@ def new():
             # A bot filled the hidden field: refuse without saying why, store nothing.
             return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
                                    matches=matches, refused=True), 400
+        mobile = forms.normalise_mobile(form.mobile.data)
+        wait = filing_retry_after(mobile)
+        if wait is not None:
+            # Refused before anything is read or stored; the form comes back with everything typed.
+            minutes = max(1, (wait + 59) // 60)
+            flash(_("You have filed several complaints recently. You can file again in %(minutes)s minutes; "
+                    "everything you typed is kept below.", minutes=minutes), "error")
+            response = current_app.make_response((render_template(
+                "complaints/new.html", form=form, certificate=certificate, query=query, matches=matches,
+                files_dropped=_chosen_files(form)), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
         files = None
         if form.validate_on_submit():
             files = forms.checked_files(form.attachments)
@@ -94,12 +144,18 @@ def new():
                 _field_errors(form, error)
             else:
                 db.session.commit()
+                count_filing(mobile)
                 session.setdefault("filed", {})
                 session["filed"] = {complaint.tracking_number: token}
                 return redirect(url_for(".filed", tracking=complaint.tracking_number))
         return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
-                               matches=matches), 422
+                               matches=matches, files_dropped=_chosen_files(form)), 422
     return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches)
+
+
+def _chosen_files(form) -> list[str]:
+    """Names of the files the consumer chose: a browser cannot re-fill a file field, so the page says so."""
+    return [f.filename for f in (form.attachments.data or []) if getattr(f, "filename", "")]
 
 
 def _field_errors(form, error) -> None:
