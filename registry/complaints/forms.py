@@ -121,6 +121,8 @@ class ModerationForm(FlaskForm):
                            choices=lambda: [("", "—")] + _choices(SEVERITY_NAMES, [s.value for s in rules.Severity]))
     public_summary = TextAreaField(_l("Public summary (no names, phones or order numbers)"),
                                    validators=[Optional(), Length(max=2000)])
+    early_reason = TextAreaField(_l("Reason for closing before the consumer's time to reply is over (shown to the consumer)"),
+                                 validators=[Optional(), Length(max=2000)])
     version = IntegerField(validators=[Optional()])
 
 

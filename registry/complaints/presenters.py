@@ -99,3 +99,25 @@ def public_account(summary) -> str:
     parts.append(_("Closed on %(day)s: %(outcome)s.", day=summary.closed_on.isoformat(),
                    outcome=outcome_name(summary.outcome)))
     return " ".join(parts)
+
+
+# Reasons after which the consumer can simply file again with what was missing.
+RESUBMITTABLE_REASONS = ("insufficient_information",)
+REJECTION_NEXT_STEPS = {
+    "insufficient_information": _l("Add what was missing (what happened, when, the order and what you asked the "
+                                   "company) and file the complaint again."),
+    "duplicate": _l("Your earlier complaint about the same matter is being handled: follow it with its own link."),
+    "out_of_scope": _l("This certificate does not cover that product or service. You can complain to the "
+                       "market regulator through the national 12315 platform (www.12315.cn or call 12315)."),
+    "not_after_sales": _l("We handle complaints about after-sales service only. For product quality, prices or "
+                          "contracts, use the national 12315 platform (www.12315.cn or call 12315)."),
+    "older_than_3_years": _l("More than three years have passed. You can still ask the national 12315 platform "
+                             "(www.12315.cn or call 12315) or a court whether they can help."),
+    "abusive": _l("You may file again in plain words about what happened; the national 12315 platform "
+                  "(www.12315.cn or call 12315) is also open to you."),
+}
+
+
+def rejection_next_steps(reason: str | None) -> str:
+    """What a consumer whose complaint was not accepted can do next, in plain words."""
+    return str(REJECTION_NEXT_STEPS.get(reason or "", REJECTION_NEXT_STEPS["out_of_scope"]))

@@ -418,8 +418,10 @@ def reject_complaint(complaint: Complaint, actor, *, reason: str, note: str = ""
     from registry.complaints.presenters import rejection_reason_name
     _event(complaint, "reject", actor, body=note.strip(),
            public_text=_("Not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+    from registry.complaints.presenters import rejection_next_steps
     _notify_consumer(complaint, _("Complaint %(number)s not accepted", number=complaint.tracking_number),
-                     _("Your complaint was not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+                     _("Your complaint was not accepted: %(reason)s.", reason=rejection_reason_name(reason)) + " "
+                     + rejection_next_steps(reason) + " " + _tracking_link(complaint))
     _flush_or_conflict()
     return complaint
 
@@ -502,13 +504,37 @@ def redact_complaint(complaint: Complaint, actor, *, public_summary: str, expect
     return complaint
 
 
+def consumer_choice_until(complaint: Complaint) -> dt.date | None:
+    """The last day the consumer has to accept or dispute the company's latest answer (None when not waiting).
+
+    COMPLAINT_CONSUMER_CHOICE_WORKDAYS working days from the answer; counted on the calendar each time,
+    so an entered holiday schedule moves it at once.
+    """
+    workdays = int(current_app.config["COMPLAINT_CONSUMER_CHOICE_WORKDAYS"])
+    if complaint.state != State.RESPONDED or workdays <= 0:
+        return None
+    answered = [e.on for e in complaint.events if e.action == "respond"]
+    if not answered:
+        return None
+    return rules.add_workdays(max(answered), workdays, calendar.is_workday)
+
+
 def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str | None, public_summary: str | None,
-                    note: str = "", expected_version: int | None = None) -> SanctionProposal | None:
+                    note: str = "", early_reason: str = "", expected_version: int | None = None) -> SanctionProposal | None:
     """Close with an outcome; write it to the ledger; run the sanction rules (may create a proposal).
+
+    While the consumer still has time to accept or dispute the company's answer, closing needs a reason,
+    which the consumer sees in the log.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
     """
+    choice_until = consumer_choice_until(complaint)
+    early_reason = (early_reason or "").strip()
+    if choice_until is not None and clock.today() <= choice_until and len(early_reason) < 2:
+        message = _("The consumer has until %(day)s to accept or dispute the answer. To close earlier, give a reason "
+                    "the consumer will see.", day=due_words(choice_until))
+        raise ValidationError(message, fields={"early_reason": message})
     try:
         outcome_value = rules.outcome_for(Action.CLOSE, outcome)
     except ValueError:
@@ -522,6 +548,9 @@ def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str 
     if public_summary is not None and public_summary.strip():
         _apply_summary(complaint, public_summary)
     complaint.severity = severity
+    if choice_until is not None and clock.today() <= choice_until:
+        _event(complaint, "closed_early", actor, body=_("Closed before your time to reply ended, because: %(reason)s",
+                                                        reason=early_reason))
     _finish(complaint, outcome_value, actor, note=note)
     complaint.closed_by_id = getattr(actor, "id", None)
     _flush_or_conflict()

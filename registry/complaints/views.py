@@ -218,6 +218,9 @@ def consumer_action(tracking: str, action: str):
     if not form.validate_on_submit():
         flash(_("Please check what you entered."), "error")
         return redirect(back)
+    if action == "withdraw" and not request.form.get("confirm"):
+        flash(_("Tick the box to confirm that you want to withdraw the complaint."), "error")
+        return redirect(back)
     files = forms.checked_files(form.attachments) if action == "add_info" else []
     if files is None:
         for message in form.attachments.errors:
@@ -301,7 +304,13 @@ def case(tracking: str):
                            moderation=forms.ModerationForm(formdata=None, version=complaint.version),
                            message=forms.MessageForm(formdata=None, version=complaint.version),
                            can_confirm_unanswered=services.can_confirm_unanswered(complaint, current_user),
+                           choice_open_until=_choice_open_until(complaint),
                            today=clock.today())
+
+
+def _choice_open_until(complaint):
+    until = services.consumer_choice_until(complaint)
+    return until if until is not None and clock.today() <= until else None
 
 
 STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond", "confirm_unanswered"}
@@ -344,10 +353,13 @@ def case_action(tracking: str, action: str):
             elif action == "redact":
                 services.redact_complaint(complaint, current_user, public_summary=form.public_summary.data, **kwargs)
             else:
+                if (form.outcome.data in ("upheld", "partially_upheld") and form.severity.data == "critical"
+                        and not request.form.get("confirm")):
+                    raise ValidationError(_("A critical upheld complaint proposes suspension at once: tick the box to confirm."))
                 proposal = services.close_complaint(complaint, current_user, outcome=form.outcome.data,
                                                     severity=form.severity.data or None,
                                                     public_summary=form.public_summary.data, note=form.note.data or "",
-                                                    **kwargs)
+                                                    early_reason=form.early_reason.data or "", **kwargs)
     except ValidationError as error:
         db.session.rollback()
         flash(error.message or _("Please check what you entered."), "error")
