@@ -103,6 +103,11 @@ class FilingForm(FlaskForm):
         self.category.choices = _choices(CATEGORY_NAMES, current_app.config["COMPLAINT_CATEGORIES"])
 
 
+class ResendLinkForm(FlaskForm):
+    mobile = StringField(_l("The mobile number you filed with"),
+                         validators=[InputRequired(_l("This field is required.")), Length(max=30), _mobile])
+
+
 class MessageForm(FlaskForm):
     text = TextAreaField(_l("Message"), validators=[Optional(), Length(max=5000)])
     proposal = TextAreaField(_l("Proposed resolution (optional)"), validators=[Optional(), Length(max=2000)])

@@ -316,6 +316,31 @@ def open_with_token(tracking_number: str, token: str | None) -> Complaint:
     return complaint
 
 
+def resend_private_links(mobile: str) -> int:
+    """Send new private links by SMS to the mobile number a complaint was filed with; returns how many.
+
+    Only the token's hash is stored, so the lost link cannot be sent again: each complaint gets a new
+    token and the old link stops working. The caller answers the same whatever the count (an unknown
+    number must not be told apart from a known one).
+    """
+    if not mobile:
+        return 0
+    complaints = db.session.scalars(select(Complaint).where(Complaint.consumer_mobile == mobile,
+                                                            Complaint.consumer_name != "")
+                                    .order_by(Complaint.id.desc()).limit(10)).all()
+    for complaint in complaints:
+        token = secrets.token_urlsafe(24)
+        complaint.token_hash = hash_token(token)
+        _event(complaint, "link_resent", lifecycle.SYSTEM, staff_only=True,
+               body=_("A new private link was sent to the consumer's mobile; the old link no longer works."))
+        messages.queue(db.session, "sms", complaint.consumer_mobile,
+                       _("Complaint %(number)s: your private link", number=complaint.tracking_number),
+                       _("Your new private link for complaint %(number)s (the old one no longer works): %(link)s",
+                         number=complaint.tracking_number, link=_tracking_link(complaint, token)))
+    db.session.flush()
+    return len(complaints)
+
+
 def get_for_user(tracking_number: str, user) -> Complaint:
     """A complaint as a signed-in user may see it: staff any; a company only its own, once forwarded.
 

@@ -91,6 +91,40 @@ def count_filing(mobile: str | None) -> None:
             limiter.limiter.hit(item, "complaint-filing", kind, key)
 
 
+def _resend_allowed(mobile: str | None) -> bool:
+    """Every request counts (found or not), per mobile number and per client address."""
+    if not limiter.enabled:
+        return True
+    strategy = limiter.limiter
+    items = parse_many(current_app.config["COMPLAINT_LINK_RESEND_RATE_LIMIT"])
+    keys = _filing_keys(mobile)
+    if not all(strategy.test(item, "complaint-link", kind, key) for item in items for kind, key in keys):
+        return False
+    for item in items:
+        for kind, key in keys:
+            strategy.hit(item, "complaint-link", kind, key)
+    return True
+
+
+@bp.route("/link", methods=["GET", "POST"])
+def resend_link():
+    """A consumer who lost the private link asks for a new one, sent to the mobile number used."""
+    form = forms.ResendLinkForm()
+    if form.validate_on_submit():
+        mobile = forms.normalise_mobile(form.mobile.data)
+        if not _resend_allowed(mobile):
+            flash(_("Too many requests for this number. Please try again in an hour."), "error")
+            return render_template("complaints/resend.html", form=form), 429
+        services.resend_private_links(mobile)
+        db.session.commit()
+        # The same answer whether or not the number filed anything.
+        flash(_("If a complaint was filed with this number, a new private link is on its way by SMS. "
+                "Earlier links no longer work."))
+        return redirect(url_for(".resend_link"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("complaints/resend.html", form=form), status
+
+
 # ---------------------------------------------------------------- filing
 
 @bp.route("/new", methods=["GET", "POST"])
