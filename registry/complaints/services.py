@@ -741,22 +741,47 @@ def _own(complaint: Complaint, actor) -> None:
 
 # ---------------------------------------------------------------- lists
 
+QUEUE_SORTS = ("deadline", "oldest", "newest")
+
+
 @dataclass
 class QueueFilters:
     state: str = ""
     overdue: bool = False
     certificate: str = ""
+    company: str = ""          # part of the company's name
+    category: str = ""
+    min_age_days: int | None = None
+    sort: str = "deadline"
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
         state = args.get("state", "")
+        category = args.get("category", "")
+        try:
+            age = int(args.get("min_age") or "")
+        except ValueError:
+            age = None
+        sort = args.get("sort", "deadline")
         return cls(state=state if state in {s.value for s in State} else "",
                    overdue=args.get("overdue") in ("1", "on", "true"),
-                   certificate=(args.get("certificate") or "").strip()[:40])
+                   certificate=(args.get("certificate") or "").strip()[:40],
+                   company=(args.get("company") or "").strip()[:100],
+                   category=category if category in current_app.config["COMPLAINT_CATEGORIES"] else "",
+                   min_age_days=age if age is not None and 0 <= age <= 3650 else None,
+                   sort=sort if sort in QUEUE_SORTS else "deadline")
+
+    def args(self) -> dict:
+        """The filters as query arguments (pagination links keep them)."""
+        return {"state": self.state, "certificate": self.certificate, "overdue": "1" if self.overdue else "",
+                "company": self.company, "category": self.category,
+                "min_age": "" if self.min_age_days is None else str(self.min_age_days), "sort": self.sort}
 
 
 def moderation_queue(filters: QueueFilters, page: int, per_page: int = 30):
-    """The moderators' list: open complaints first by deadline; filters by state, overdue and certificate."""
+    """The moderators' list: open complaints by deadline (or age); filters by state, overdue, certificate,
+    company, category and age."""
+    from registry.certificates.models import Company
     query = select(Complaint)
     today = clock.today()
     if filters.state:
@@ -767,7 +792,19 @@ def moderation_queue(filters: QueueFilters, page: int, per_page: int = 30):
         query = query.where(Complaint.due_on < today)
     if filters.certificate:
         query = query.join(Complaint.certificate).where(func.upper(Certificate.number) == filters.certificate.upper())
-    query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id)
+    if filters.company:
+        escaped = filters.company.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Complaint.company_id.in_(select(Company.id).where(Company.name.like(f"%{escaped}%", escape="\\"))))
+    if filters.category:
+        query = query.where(Complaint.category == filters.category)
+    if filters.min_age_days is not None:
+        query = query.where(Complaint.filed_on <= today - dt.timedelta(days=filters.min_age_days))
+    if filters.sort == "oldest":
+        query = query.order_by(Complaint.filed_on, Complaint.id)
+    elif filters.sort == "newest":
+        query = query.order_by(Complaint.filed_on.desc(), Complaint.id.desc())
+    else:
+        query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

@@ -311,7 +311,7 @@ def queue():
     filters = services.QueueFilters.from_args(request.args)
     pagination = services.moderation_queue(filters, page_arg())
     return render_template("complaints/queue.html", pagination=pagination, filters=filters, today=clock.today(),
-                           states=list(rules.State))
+                           states=list(rules.State), categories=current_app.config["COMPLAINT_CATEGORIES"])
 
 
 @bp.route("/mine")

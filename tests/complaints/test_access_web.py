@@ -159,3 +159,25 @@ def test_resending_links_is_rate_limited(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_moderator_queue_shows_company_category_age_deadline_and_filters_and_sorts(app, client, world):
+    a, _ = file_via_client(client, world.cert_a, category="delivery")
+    app.config["REGISTRY_TODAY"] = "2026-06-03"
+    b, _ = file_via_client(client, world.cert_b, category="repair")
+    sign_in(client, world.moderator)
+    with app.app_context():
+        from registry.certificates.models import Certificate
+        name_a = db.session.scalar(select(Certificate).where(Certificate.number == world.cert_a)).company.name
+    page = client.get("/complaints/queue").get_data(as_text=True)
+    assert name_a in page and "配送" in page and "2026-06-10" in page and "2026-06-12" in page
+    assert page.index(a) < page.index(b)                 # soonest deadline first
+    page = client.get("/complaints/queue", query_string={"sort": "newest"}).get_data(as_text=True)
+    assert page.index(b) < page.index(a)
+    page = client.get("/complaints/queue", query_string={"category": "repair"}).get_data(as_text=True)
+    assert a not in page and b in page
+    page = client.get("/complaints/queue", query_string={"company": name_a[:4]}).get_data(as_text=True)
+    assert a in page
+    page = client.get("/complaints/queue", query_string={"min_age": "2"}).get_data(as_text=True)
+    assert a in page and b not in page
+    assert client.get("/complaints/queue", query_string={"min_age": "abc", "sort": "x"}).status_code == 200
