@@ -25,7 +25,7 @@ from limits import parse_many
 from registry import clock
 from registry.accounts.decorators import role_required
 from registry.certificates import services as certificate_services
-from registry.complaints import calendar, forms, presenters, rules, services, uploads
+from registry.complaints import calendar, forms, presenters, rules, services, staging, uploads
 from registry.complaints import models as _models  # noqa: F401  (create_all must see the tables)
 from registry.complaints.models import ComplaintAttachment
 from registry.complaints.policy import deadline_policy, sanction_policy
@@ -149,6 +149,7 @@ def new():
             # A bot filled the hidden field: refuse without saying why, store nothing.
             return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
                                    matches=matches, refused=True), 400
+        staging.remove(request.form.getlist("remove_staged"))
         mobile = forms.normalise_mobile(form.mobile.data)
         wait = filing_retry_after(mobile)
         if wait is not None:
@@ -158,13 +159,14 @@ def new():
                     "everything you typed is kept below.", minutes=minutes), "error")
             response = current_app.make_response((render_template(
                 "complaints/new.html", form=form, certificate=certificate, query=query, matches=matches,
-                files_dropped=_chosen_files(form)), 429))
+                **_keep_files(form)), 429))
             response.headers["Retry-After"] = str(wait)
             return response
         files = None
         if form.validate_on_submit():
             files = forms.checked_files(form.attachments)
         if files is not None:
+            files = staging.take() + files
             data = services.FilingData(
                 certificate_number=form.certificate.data, category=form.category.data,
                 description=form.description.data, purchase_date=form.purchase_date.data,
@@ -178,18 +180,36 @@ def new():
                 _field_errors(form, error)
             else:
                 db.session.commit()
+                staging.clear()
                 count_filing(mobile)
                 session.setdefault("filed", {})
                 session["filed"] = {complaint.tracking_number: token}
                 return redirect(url_for(".filed", tracking=complaint.tracking_number))
         return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
-                               matches=matches, files_dropped=_chosen_files(form)), 422
-    return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches)
+                               matches=matches, **_keep_files(form)), 422
+    return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches,
+                           staged=staging.staged())
 
 
-def _chosen_files(form) -> list[str]:
-    """Names of the files the consumer chose: a browser cannot re-fill a file field, so the page says so."""
-    return [f.filename for f in (form.attachments.data or []) if getattr(f, "filename", "")]
+def _keep_files(form) -> dict:
+    """After a refusal: keep the chosen files that pass the content check (a browser cannot re-fill a file
+    field); name the ones that could not be kept, so the page says plainly they must be chosen again."""
+    max_bytes = int(current_app.config["COMPLAINT_ATTACHMENT_MAX_BYTES"])
+    limit = int(current_app.config["COMPLAINT_MAX_ATTACHMENTS"])
+    good, dropped = [], []
+    for storage in (form.attachments.data or []):
+        if not getattr(storage, "filename", ""):
+            continue
+        storage.stream.seek(0)
+        try:
+            good.append(uploads.check(storage.filename, storage.stream.read(max_bytes + 1), max_bytes))
+        except uploads.UploadRefused:
+            dropped.append(storage.filename)
+    before = {item["id"] for item in staging.staged()}
+    staging.stage(good, limit)
+    kept = [item for item in staging.staged() if item["id"] not in before]
+    dropped += [f.original_name for f in good[len(kept):]]
+    return {"staged": staging.staged(), "files_dropped": dropped}
 
 
 def _field_errors(form, error) -> None:

@@ -213,12 +213,29 @@ def test_the_limit_follows_the_mobile_number_not_everyone_behind_one_address(tmp
     _dispose(app)
 
 
-def test_files_chosen_with_a_validation_error_are_named_and_must_be_chosen_again(app, client, world):
-    import io
-
-    from tests.complaints.conftest import png_bytes
+def test_attachments_survive_a_validation_error_and_are_stored_with_the_filing(app, client, world):
     data = filing_form(world.cert_a, description="太短")
-    data["attachments"] = [(io.BytesIO(png_bytes()), "photo.jpg")]
+    data["attachments"] = [(io.BytesIO(png_bytes()), "photo.jpg"), (io.BytesIO(b"not a picture"), "notes.jpg")]
     response = client.post("/complaints/new", data=data, content_type="multipart/form-data")
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "photo.jpg" in page and "重新选择" in page
+    assert response.status_code == 422
+    assert "已附：photo.jpg" in page                          # kept server-side
+    assert "notes.jpg" in page and "重新选择" in page           # refused: said plainly
+    response = client.post("/complaints/new", data=filing_form(world.cert_a), content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        [stored] = db.session.scalars(select(ComplaintAttachment)).all()
+        assert stored.original_name == "photo.jpg"
+    assert "已附" not in client.get("/complaints/new").get_data(as_text=True)
+
+
+def test_a_kept_attachment_can_be_removed_before_filing(app, client, world):
+    data = filing_form(world.cert_a, description="太短")
+    data["attachments"] = [(io.BytesIO(png_bytes()), "photo.jpg")]
+    page = client.post("/complaints/new", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    import re
+    staged_id = re.search(r'name="remove_staged" value="([^"]+)"', page).group(1)
+    response = client.post("/complaints/new", data=filing_form(world.cert_a, remove_staged=staged_id),
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert _count(app, ComplaintAttachment) == 0
