@@ -48,7 +48,7 @@ def complaint_helpers():
     def holiday_warning():
         return calendar.next_year_warning(clock.today())
     return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy,
-            "holiday_warning": holiday_warning}
+            "holiday_warning": holiday_warning, "cp_provisional": calendar.is_estimated}
 
 
 # ---------------------------------------------------------------- filing limits
@@ -248,7 +248,7 @@ def track(tracking: str):
                            events=services.visible_events(complaint, actor),
                            actions=rules.allowed_actions(complaint.state, rules.ActorRole.CONSUMER),
                            form=forms.MessageForm(formdata=None, token=token, version=complaint.version),
-                           today=clock.today())
+                           choice_open_until=_choice_open_until(complaint), today=clock.today())
 
 
 @bp.route("/<tracking>/log")

@@ -89,3 +89,11 @@ def test_closing_as_critical_upheld_needs_the_confirmation_box(app, client, worl
     assert _state(app, tracking) == "responded"
     client.post(f"/complaints/case/{tracking}/close", data={"version": _version(app, tracking), "confirm": "1", **data})
     assert _state(app, tracking) == "closed"
+
+
+def test_the_consumer_is_told_until_when_to_accept_or_dispute(app, client, world):
+    app.config["COMPLAINT_CONSUMER_CHOICE_WORKDAYS"] = 5
+    tracking, link = file_via_client(client, world.cert_a)
+    _answered(app, client, world, tracking)
+    page = client.get(link).get_data(as_text=True)
+    assert "2026-06-08" in page and "请在" in page
