@@ -64,8 +64,8 @@ def _fold(text: str) -> str:
 # ---------------------------------------------------------------- digits: phones, IDs, cards, order numbers
 
 _DATE = re.compile(r"(?:19|20)\d{2}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|\d{1,2}\s*:\s*\d{2}")
-# Digits with at most two separators between them: 137.0011.2233, 137 0011 2233, 1-3-7…
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-·•_/—–()（）。]{0,2}\d)*[Xx]?")
+# Digits with at most three separator characters between them ("137 - 0011"): 137.0011.2233, 137 0011 2233, 1-3-7…
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-·•_/—–()（）。]{0,3}\d)*[Xx]?")
 _MOBILE_CORE = re.compile(r"1[3-9]\d{9}")
 _PHONE_WORD = re.compile(r"(?:电话|手机|联系|致电|tel|phone|mobile|call)\D{0,4}$", re.IGNORECASE)
 _BUSINESS_TYPES = {phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.SHARED_COST,

@@ -184,3 +184,56 @@ def test_description_names_what_was_found():
 def test_masking_keeps_the_surrounding_words():
     masked = mask_personal_data("空调坏了，电话13700112233，请回电。", names=[CONSUMER])
     assert masked == f"空调坏了，电话{REMOVED}，请回电。"
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEPARATORS = st.sampled_from(["", " ", ".", "-", "　", "。", " - ", "_"])
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@st.composite
+def written_mobile(draw):
+    digits = "1" + draw(st.sampled_from("3456789")) + "".join(draw(st.lists(st.sampled_from("0123456789"),
+                                                                          min_size=9, max_size=9)))
+    groups = draw(st.sampled_from([(3, 4, 4), (3, 8), (11,), (3, 3, 5), (1,) * 11]))
+    parts, i = [], 0
+    for size in groups:
+        parts.append(digits[i:i + size])
+        i += size
+    separator = draw(SEPARATORS)
+    text = separator.join(parts)
+    if draw(st.booleans()):
+        text = text.translate(FULL_WIDTH)
+    prefix = draw(st.sampled_from(["", "+86 ", "86", "0086-", "+86"]))
+    return prefix + text
+
+
+@settings(max_examples=300, deadline=None)
+@given(phone=written_mobile(), before=st.sampled_from(["", "电话", "请打", "联系我：", "手机号是"]),
+       after=st.sampled_from(["", "。", "，谢谢", " 找我"]))
+def test_every_written_mobile_number_is_caught(phone, before, after):
+    text = f"空调坏了，{before}{phone}{after}"
+    assert any(f.kind == "phone" for f in find_personal_data(text)), text
+    assert phone not in mask_personal_data(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(year=st.integers(1950, 2010), month=st.integers(1, 12), day=st.integers(1, 28),
+       area=st.integers(110000, 659999), tail=st.integers(0, 999), check=st.sampled_from("0123456789X"),
+       separator=st.sampled_from(["", " "]))
+def test_every_id_number_is_caught(year, month, day, area, tail, check, separator):
+    number = f"{area}{separator}{year}{month:02d}{day:02d}{separator}{tail:03d}{check}"
+    assert find_personal_data(f"身份证{number}") and find_personal_data(f"号码 {number} 。")
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=st.from_regex(r"[a-z][a-z0-9._]{1,12}", fullmatch=True),
+       domain=st.sampled_from(["example.org", "qq.com", "163.com", "mail.example.cn"]),
+       form=st.sampled_from(["{l}@{d}", "{l} at {d}", "{l}[at]{d}", "{l}(at){d}", "{l}＠{d}", "{l} AT {d}"]))
+def test_every_written_email_is_caught(local, domain, form):
+    text = "邮箱 " + form.format(l=local, d=domain) + " 请回复"
+    assert any(f.kind == "email" for f in find_personal_data(text)), text
