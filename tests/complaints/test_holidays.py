@@ -183,3 +183,37 @@ def test_healthz_and_the_office_dashboard_warn_from_1_november_when_next_year_is
     assert "2027" in client.get("/office").get_data(as_text=True)
     assert _load(runner, tmp_path).exit_code == 0
     assert client.get("/healthz").get_json()["checks"]["holidays"]["status"] == "ok"
+
+
+def test_no_deadline_falls_on_an_entered_holiday_and_provisional_means_unknown(app, runner, tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from registry.complaints import rules
+
+    def check(loaded: bool):
+        @settings(max_examples=60, deadline=None)
+        @given(start=st.dates(dt.date(2026, 11, 1), dt.date(2027, 3, 31)), workdays=st.sampled_from([5, 7, 10, 45]))
+        def prop(start, workdays):
+            with app.app_context():
+                due = rules.add_workdays(start, workdays, calendar.is_workday)
+                assert calendar.is_workday(due)
+                if loaded:
+                    assert due not in (dt.date(2027, 1, 1), dt.date(2027, 2, 10), dt.date(2027, 2, 11))
+                assert calendar.is_provisional(start, due) == (not loaded and due.year == 2027)
+        prop()
+
+    check(loaded=False)
+    assert _load(runner, tmp_path).exit_code == 0
+    check(loaded=True)
+
+
+def test_a_changed_schedule_moves_the_deadlines_again(app, client, runner, world, tmp_path):
+    app.config["REGISTRY_TODAY"] = "2026-12-24"
+    tracking, _link = file_via_client(client, world.cert_a)
+    _accept(app, client, world, tracking)
+    assert _load(runner, tmp_path).exit_code == 0
+    assert _load(runner, tmp_path, SCHEDULE_2027 + "2027-01-04,holiday\n").exit_code == 0
+    with app.app_context():
+        assert _complaint(app, tracking).response_due_on == dt.date(2027, 1, 11)
+        assert [e.action for e in _complaint(app, tracking).events].count("deadline_changed") == 2
