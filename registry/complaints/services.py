@@ -913,8 +913,9 @@ def recompute_deadlines(years, today: dt.date | None = None, *, provisional_only
     for complaint in db.session.scalars(query.order_by(Complaint.id)).all():
         before, before_response = complaint.due_on, complaint.response_due_on
         _set_due(complaint)
-        if complaint.accepted_on is not None:
+        if complaint.accepted_on is not None and not complaint.unanswered:   # marked ones: _lift_wrong_unanswered
             complaint.response_due_on = _response_due(complaint)
+            _move_late_answer_on_time(complaint, before_response)
         if before != complaint.due_on and before is not None and complaint.due_on is not None:
             report.deadlines_changed += 1
             report.complaints.append(complaint.tracking_number)
@@ -934,7 +935,27 @@ def recompute_deadlines(years, today: dt.date | None = None, *, provisional_only
     return report
 
 
+def _recount_late_answers() -> None:
+    """An answer counted late against a weekends-only deadline may turn out on time: move the counter."""
+    late = db.session.scalars(select(Complaint).where(Complaint.unanswered.is_(False),
+                                                      Complaint.first_response_on.is_not(None),
+                                                      Complaint.response_due_on.is_not(None),
+                                                      Complaint.first_response_on > Complaint.response_due_on)).all()
+    for complaint in late:
+        old_due = complaint.response_due_on
+        complaint.response_due_on = _response_due(complaint)
+        _move_late_answer_on_time(complaint, old_due)
+
+
+def _move_late_answer_on_time(complaint: Complaint, old_due: dt.date | None) -> None:
+    answered, new_due = complaint.first_response_on, complaint.response_due_on
+    if (answered is not None and not complaint.unanswered and old_due is not None and new_due is not None
+            and old_due < answered <= new_due):
+        _bump(complaint.certificate_id, answered, answered_late=-1, answered_on_time=1)
+
+
 def _lift_wrong_unanswered(today: dt.date) -> int:
+    _recount_late_answers()
     lifted = 0
     marked = db.session.scalars(select(Complaint).where(Complaint.unanswered.is_(True),
                                                         Complaint.accepted_on.is_not(None))).all()

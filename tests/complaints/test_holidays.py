@@ -217,3 +217,21 @@ def test_a_changed_schedule_moves_the_deadlines_again(app, client, runner, world
     with app.app_context():
         assert _complaint(app, tracking).response_due_on == dt.date(2027, 1, 11)
         assert [e.action for e in _complaint(app, tracking).events].count("deadline_changed") == 2
+
+
+def test_an_answer_counted_late_on_a_weekends_only_deadline_becomes_on_time(app, client, runner, world, tmp_path):
+    app.config["REGISTRY_TODAY"] = "2026-12-24"
+    tracking, _link = file_via_client(client, world.cert_a)
+    _accept(app, client, world, tracking)
+    app.config["REGISTRY_TODAY"] = "2027-01-08"
+    sign_in(client, world.company_a)
+    with app.app_context():
+        version = _complaint(app, tracking).version
+    client.post(f"/complaints/case/{tracking}/respond", data={"version": version, "text": "已安排上门。"})
+    with app.app_context():
+        assert not _complaint(app, tracking).unanswered   # provisional: no mark without a moderator
+        assert sum(s.answered_late for s in db.session.scalars(select(ComplaintMonthlyStat))) == 1
+    assert _load(runner, tmp_path).exit_code == 0
+    with app.app_context():
+        stats = db.session.scalars(select(ComplaintMonthlyStat)).all()
+        assert sum(s.answered_late for s in stats) == 0 and sum(s.answered_on_time for s in stats) == 1
