@@ -44,6 +44,7 @@ CLI_MODULES = (
     "registry.ledger.cli",
     "registry.search.cli",
     "registry.complaints.cli",
+    "registry.complaints.holidays",
     "registry.procurement.cli",
     "registry.messaging.cli",
 )

@@ -115,7 +115,10 @@ class DefaultConfig:
     COMPLAINT_DECIDE_WORKDAYS = 7
     COMPLAINT_RESPOND_WORKDAYS = 10
     COMPLAINT_MEDIATION_WORKDAYS = 45
-    COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"
+    COMPLAINT_FILING_RATE_LIMIT = "5 per hour;20 per day"            # stored filings per mobile number
+    COMPLAINT_FILING_CLIENT_RATE_LIMIT = "30 per hour;200 per day"   # per client address (shared behind NAT)
+    COMPLAINT_LINK_RESEND_RATE_LIMIT = "3 per hour;10 per day"       # private-link resends per mobile and client
+    COMPLAINT_CONSUMER_CHOICE_WORKDAYS = 5   # the consumer's time to accept or dispute before a moderator closes
     COMPLAINT_MAX_ATTACHMENTS = 5
     COMPLAINT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
     # Years after closing before `flask complaints purge` erases the consumer's personal data.
@@ -167,6 +170,8 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SMS_GATEWAY_URL": str,
     "SMS_GATEWAY_KEY": str,
     "SMS_GATEWAY_TIMEOUT": float,
+    "COMPLAINT_FILING_CLIENT_RATE_LIMIT": str,
+    "COMPLAINT_LINK_RESEND_RATE_LIMIT": str,
 }
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

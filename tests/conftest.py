@@ -42,6 +42,8 @@ def make_app(tmp_path: Path, backend: str = "sqlite", **overrides):
         "PUBLIC_BASE_URL": "https://registry.test",
         "SIGNING_KEY_PATH": str(tmp_path / "signing-key.pem"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Most tests close a complaint right after the company answers; tests of the consumer's window set it.
+        "COMPLAINT_CONSUMER_CHOICE_WORKDAYS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -20,7 +20,8 @@ def overdue():
     report = mark_overdue()
     db.session.commit()
     click.echo(f"overdue: {report.overdue}; newly unanswered: {report.newly_unanswered}; "
-               f"deadlines recomputed: {report.deadlines_recomputed}")
+               f"deadlines recomputed: {report.deadlines_recomputed}; "
+               f"missed on a provisional deadline, awaiting a moderator: {report.awaiting_confirmation}")
 
 
 @cli.command("purge")

@@ -103,6 +103,11 @@ class FilingForm(FlaskForm):
         self.category.choices = _choices(CATEGORY_NAMES, current_app.config["COMPLAINT_CATEGORIES"])
 
 
+class ResendLinkForm(FlaskForm):
+    mobile = StringField(_l("The mobile number you filed with"),
+                         validators=[InputRequired(_l("This field is required.")), Length(max=30), _mobile])
+
+
 class MessageForm(FlaskForm):
     text = TextAreaField(_l("Message"), validators=[Optional(), Length(max=5000)])
     proposal = TextAreaField(_l("Proposed resolution (optional)"), validators=[Optional(), Length(max=2000)])
@@ -121,6 +126,8 @@ class ModerationForm(FlaskForm):
                            choices=lambda: [("", "—")] + _choices(SEVERITY_NAMES, [s.value for s in rules.Severity]))
     public_summary = TextAreaField(_l("Public summary (no names, phones or order numbers)"),
                                    validators=[Optional(), Length(max=2000)])
+    early_reason = TextAreaField(_l("Reason for closing before the consumer's time to reply is over (shown to the consumer)"),
+                                 validators=[Optional(), Length(max=2000)])
     version = IntegerField(validators=[Optional()])
 
 

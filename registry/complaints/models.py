@@ -175,3 +175,16 @@ class SanctionProposal(db.Model):
     certificate: Mapped[Certificate] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class HolidayDay(db.Model):
+    """One day of the State Council's holiday schedule as the operator entered it (`flask holidays load`).
+
+    Days not listed follow the week (Monday–Friday work); a year with any row counts as known, and an
+    entered year wins over the calendar package.
+    """
+    __tablename__ = "holiday_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))        # "holiday" or "workday" (a make-up working day, 调休)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.utcnow)

@@ -78,3 +78,46 @@ def sanction_action_name(action: str) -> str:
 
 def sanction_state_name(state: str) -> str:
     return _name(SANCTION_STATE_NAMES, state)
+
+
+def public_account(summary) -> str:
+    """The public text of a closed complaint, composed from its structured fields in the reader's language.
+
+    Never the consumer's words (PIPL Art 25: publishing them would need separate consent); a moderator's
+    checked summary is shown beside it, not instead of it.
+    """
+    from flask_babel import gettext as _
+    parts = [_("Category: %(category)s.", category=category_name(summary.category))]
+    if summary.desired_resolution:
+        parts.append(_("The consumer asked for: %(resolution)s.", resolution=resolution_name(summary.desired_resolution)))
+    if summary.accepted_on:
+        parts.append(_("Accepted on %(day)s.", day=summary.accepted_on.isoformat()))
+    if summary.first_response_on:
+        parts.append(_("The company answered on %(day)s.", day=summary.first_response_on.isoformat()))
+    elif summary.unanswered:
+        parts.append(_("The company did not answer in time."))
+    parts.append(_("Closed on %(day)s: %(outcome)s.", day=summary.closed_on.isoformat(),
+                   outcome=outcome_name(summary.outcome)))
+    return " ".join(parts)
+
+
+# Reasons after which the consumer can simply file again with what was missing.
+RESUBMITTABLE_REASONS = ("insufficient_information",)
+REJECTION_NEXT_STEPS = {
+    "insufficient_information": _l("Add what was missing (what happened, when, the order and what you asked the "
+                                   "company) and file the complaint again."),
+    "duplicate": _l("Your earlier complaint about the same matter is being handled: follow it with its own link."),
+    "out_of_scope": _l("This certificate does not cover that product or service. You can complain to the "
+                       "market regulator through the national 12315 platform (www.12315.cn or call 12315)."),
+    "not_after_sales": _l("We handle complaints about after-sales service only. For product quality, prices or "
+                          "contracts, use the national 12315 platform (www.12315.cn or call 12315)."),
+    "older_than_3_years": _l("More than three years have passed. You can still ask the national 12315 platform "
+                             "(www.12315.cn or call 12315) or a court whether they can help."),
+    "abusive": _l("You may file again in plain words about what happened; the national 12315 platform "
+                  "(www.12315.cn or call 12315) is also open to you."),
+}
+
+
+def rejection_next_steps(reason: str | None) -> str:
+    """What a consumer whose complaint was not accepted can do next, in plain words."""
+    return str(REJECTION_NEXT_STEPS.get(reason or "", REJECTION_NEXT_STEPS["out_of_scope"]))

@@ -203,15 +203,10 @@ def response_on_time(response_due: dt.date | None, answered_on: dt.date) -> bool
     return response_due is None or answered_on <= response_due
 
 
-# ---------------------------------------------------------------- masking (PIPL, DOMAIN.md §7.1)
+# ---------------------------------------------------------------- display masks (PIPL, DOMAIN.md §7.1)
 
-REMOVED = "〔已删除〕"
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-# Order, invoice and tracking numbers: a long run of digits, or letters and digits mixed.
-_LONG_CODE = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z-]*\d)[0-9A-Za-z-]{8,}(?![0-9A-Za-z])")
+# What may not be published is decided by one detector, registry/complaints/privacy.py; these two
+# helpers only shorten a known name or number for display.
 
 
 def mask_name(name: str) -> str:
@@ -234,25 +229,6 @@ def mask_mobile(mobile: str) -> str:
     if len(digits) < 7:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"
-
-
-def redact(text: str, *, names: Iterable[str] = (), secrets: Iterable[str] = ()) -> str:
-    """Text fit for the public: known names → 王某某, phones masked, e-mails, ID and order numbers removed.
-
-    `names` are the consumer's (and anyone the moderator lists) full names; `secrets` are exact strings
-    to remove (the order number). Automatic masking is a safety net: a moderator still reads the text.
-    """
-    out = text or ""
-    for secret in sorted({s.strip() for s in secrets if s and len(s.strip()) >= 3}, key=len, reverse=True):
-        out = out.replace(secret, REMOVED)
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        out = out.replace(name, mask_name(name))
-    out = _EMAIL.sub(REMOVED, out)
-    out = _ID_CARD.sub(REMOVED, out)
-    out = _MOBILE.sub(lambda m: mask_mobile(m.group(0)), out)
-    out = _LANDLINE.sub(REMOVED, out)
-    out = _LONG_CODE.sub(lambda m: m.group(0) if "****" in m.group(0) else REMOVED, out)
-    return out
 
 
 def summary(text: str, limit: int = 140) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry import clock
 from registry.certificates import lifecycle
 from registry.certificates.models import Certificate
-from registry.complaints import calendar, messages, rules, uploads
+from registry.complaints import calendar, messages, privacy, rules, uploads
 from registry.complaints.models import (
     Complaint,
     ComplaintAttachment,
@@ -101,8 +101,29 @@ def _set_due(complaint: Complaint) -> None:
     due = rules.due_on(complaint.state, clock_started_on=complaint.clock_started_on,
                        accepted_on=complaint.accepted_on, policy=deadline_policy(), is_workday=calendar.is_workday)
     complaint.due_on = due
-    complaint.due_estimated = bool(due and (calendar.is_estimated(due) or calendar.is_estimated(
-        complaint.clock_started_on)))
+    start = complaint.accepted_on if complaint.state != State.SUBMITTED and complaint.accepted_on else complaint.clock_started_on
+    complaint.due_estimated = calendar.is_provisional(start, due)
+
+
+def _response_due(complaint: Complaint) -> dt.date | None:
+    """The company's deadline for its first answer, counted from acceptance."""
+    if complaint.accepted_on is None:
+        return None
+    return rules.add_workdays(complaint.accepted_on, deadline_policy().respond_workdays, calendar.is_workday)
+
+
+def response_deadline_is_provisional(complaint: Complaint) -> bool:
+    """Whether the company's answer deadline crosses a year whose holidays are not known yet."""
+    return calendar.is_provisional(complaint.accepted_on, complaint.response_due_on)
+
+
+def due_words(day: dt.date, start: dt.date | None = None) -> str:
+    """A deadline as every message and public event writes it: the date, marked provisional when it is."""
+    if calendar.is_provisional(start or day, day):
+        return _("%(day)s (provisional: the holiday schedule for %(year)s is not yet published)",
+                 day=day.isoformat(), year=max(y for y in range((start or day).year, day.year + 1)
+                                               if not calendar.calendar_knows(y)))
+    return day.isoformat()
 
 
 def _event(complaint: Complaint, action: str, actor, *, public_text: str = "", body: str = "",
@@ -264,7 +285,9 @@ def file_complaint(data: FilingData) -> tuple[Complaint, str]:
         purchase_date=data.purchase_date, order_number=data.order_number.strip(),
         desired_resolution=data.desired_resolution, amount=data.amount, consumer_name=data.name.strip(),
         consumer_mobile=data.mobile, consumer_email=(data.email or "").strip(), consented_at=clock.utcnow(),
-        public_summary=rules.summary(rules.redact(description, names=[data.name], secrets=[data.order_number]), 280),
+        # The public text is composed from the structured fields (presenters.public_account); the consumer's
+        # own words are never published. A moderator may add a summary, checked before it is saved.
+        public_summary="",
         state=State.SUBMITTED.value, filed_on=today, clock_started_on=today,
     )
     db.session.add(complaint)
@@ -292,6 +315,31 @@ def open_with_token(tracking_number: str, token: str | None) -> Complaint:
     if complaint is None or not token or not hmac.compare_digest(complaint.token_hash, hash_token(token)):
         raise NotFound(_("No complaint matches this link. Check that you copied the whole link."))
     return complaint
+
+
+def resend_private_links(mobile: str) -> int:
+    """Send new private links by SMS to the mobile number a complaint was filed with; returns how many.
+
+    Only the token's hash is stored, so the lost link cannot be sent again: each complaint gets a new
+    token and the old link stops working. The caller answers the same whatever the count (an unknown
+    number must not be told apart from a known one).
+    """
+    if not mobile:
+        return 0
+    complaints = db.session.scalars(select(Complaint).where(Complaint.consumer_mobile == mobile,
+                                                            Complaint.consumer_name != "")
+                                    .order_by(Complaint.id.desc()).limit(10)).all()
+    for complaint in complaints:
+        token = secrets.token_urlsafe(24)
+        complaint.token_hash = hash_token(token)
+        _event(complaint, "link_resent", lifecycle.SYSTEM, staff_only=True,
+               body=_("A new private link was sent to the consumer's mobile; the old link no longer works."))
+        messages.queue(db.session, "sms", complaint.consumer_mobile,
+                       _("Complaint %(number)s: your private link", number=complaint.tracking_number),
+                       _("Your new private link for complaint %(number)s (the old one no longer works): %(link)s",
+                         number=complaint.tracking_number, link=_tracking_link(complaint, token)))
+    db.session.flush()
+    return len(complaints)
 
 
 def get_for_user(tracking_number: str, user) -> Complaint:
@@ -368,15 +416,15 @@ def accept_complaint(complaint: Complaint, actor, *, note: str = "", public_summ
         _apply_summary(complaint, public_summary)
     _set_due(complaint)
     complaint.response_due_on = complaint.due_on
+    due = due_words(complaint.due_on, today)
     _event(complaint, "accept", actor, today=today, body=note.strip(),
-           public_text=_("Accepted and forwarded to the company (answer due %(day)s).", day=complaint.due_on.isoformat()))
+           public_text=_("Accepted and forwarded to the company (answer due %(day)s).", day=due))
     _bump(complaint.certificate_id, today, accepted=1)
     _notify_consumer(complaint, _("Complaint %(number)s accepted", number=complaint.tracking_number),
-                     _("Your complaint was accepted and forwarded to the company. It must answer by %(day)s.",
-                       day=complaint.due_on.isoformat()))
+                     _("Your complaint was accepted and forwarded to the company. It must answer by %(day)s.", day=due))
     _notify_company(complaint.company_id, _("New complaint %(number)s", number=complaint.tracking_number),
                     _("A complaint about certificate %(cert)s was forwarded to you. Answer by %(day)s.",
-                      cert=complaint.certificate.number, day=complaint.due_on.isoformat()))
+                      cert=complaint.certificate.number, day=due))
     _flush_or_conflict()
     return complaint
 
@@ -396,8 +444,10 @@ def reject_complaint(complaint: Complaint, actor, *, reason: str, note: str = ""
     from registry.complaints.presenters import rejection_reason_name
     _event(complaint, "reject", actor, body=note.strip(),
            public_text=_("Not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+    from registry.complaints.presenters import rejection_next_steps
     _notify_consumer(complaint, _("Complaint %(number)s not accepted", number=complaint.tracking_number),
-                     _("Your complaint was not accepted: %(reason)s.", reason=rejection_reason_name(reason)))
+                     _("Your complaint was not accepted: %(reason)s.", reason=rejection_reason_name(reason)) + " "
+                     + rejection_next_steps(reason) + " " + _tracking_link(complaint))
     _flush_or_conflict()
     return complaint
 
@@ -436,32 +486,81 @@ def start_mediation(complaint: Complaint, actor, *, note: str = "", expected_ver
     return complaint
 
 
+def _private_strings(complaint: Complaint) -> list[str]:
+    national = complaint.consumer_mobile[3:] if complaint.consumer_mobile.startswith("+86") else complaint.consumer_mobile
+    return [complaint.order_number, complaint.consumer_email, national]
+
+
+def personal_data_in(complaint: Complaint, text: str) -> list[privacy.Finding]:
+    """The personal data the detector finds in `text`, knowing this complaint's consumer."""
+    return privacy.find_personal_data(text, names=[complaint.consumer_name], secrets=_private_strings(complaint))
+
+
+def masked_for_company(complaint: Complaint, text: str) -> str:
+    """The consumer's words as the company sees them: the contact box gives what it needs, the rest is masked."""
+    return privacy.mask_personal_data(text, names=[complaint.consumer_name], secrets=_private_strings(complaint))
+
+
+def publishable(complaint: Complaint, text: str) -> str:
+    """`text` if the detector finds nothing in it, else "" (a stored summary from before the check is withheld)."""
+    return text if text and not personal_data_in(complaint, text) else ""
+
+
 def _apply_summary(complaint: Complaint, text: str) -> None:
-    complaint.public_summary = rules.summary(rules.redact(text, names=[complaint.consumer_name],
-                                                          secrets=[complaint.order_number]), 280)
+    """Save a moderator's public summary only if the detector finds no personal data in it."""
+    text = " ".join((text or "").split())
+    findings = personal_data_in(complaint, text)
+    if findings:
+        message = _("The public summary still contains personal data: %(found)s. Remove it and save again.",
+                    found=privacy.describe(findings))
+        raise ValidationError(message, fields={"public_summary": message})
+    complaint.public_summary = rules.summary(text, 280)
 
 
 def redact_complaint(complaint: Complaint, actor, *, public_summary: str, expected_version: int | None = None) -> Complaint:
-    """Rewrite the public summary; automatic masking runs again on what the moderator wrote.
+    """Rewrite (or clear) the moderator's public summary; the detector checks it before it is saved.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
     """
-    text = _require_text(public_summary, "public_summary")
     _transition(complaint, Action.REDACT, actor, expected_version)
-    _apply_summary(complaint, text)
+    _apply_summary(complaint, public_summary)
     _event(complaint, "redact", actor, staff_only=True, body=_("Public summary edited."))
     _flush_or_conflict()
     return complaint
 
 
+def consumer_choice_until(complaint: Complaint) -> dt.date | None:
+    """The last day the consumer has to accept or dispute the company's latest answer (None when not waiting).
+
+    COMPLAINT_CONSUMER_CHOICE_WORKDAYS working days from the answer; counted on the calendar each time,
+    so an entered holiday schedule moves it at once.
+    """
+    workdays = int(current_app.config["COMPLAINT_CONSUMER_CHOICE_WORKDAYS"])
+    if complaint.state != State.RESPONDED or workdays <= 0:
+        return None
+    answered = [e.on for e in complaint.events if e.action == "respond"]
+    if not answered:
+        return None
+    return rules.add_workdays(max(answered), workdays, calendar.is_workday)
+
+
 def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str | None, public_summary: str | None,
-                    note: str = "", expected_version: int | None = None) -> SanctionProposal | None:
+                    note: str = "", early_reason: str = "", expected_version: int | None = None) -> SanctionProposal | None:
     """Close with an outcome; write it to the ledger; run the sanction rules (may create a proposal).
+
+    While the consumer still has time to accept or dispute the company's answer, closing needs a reason,
+    which the consumer sees in the log.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
     """
+    choice_until = consumer_choice_until(complaint)
+    early_reason = (early_reason or "").strip()
+    if choice_until is not None and clock.today() <= choice_until and len(early_reason) < 2:
+        message = _("The consumer has until %(day)s to accept or dispute the answer. To close earlier, give a reason "
+                    "the consumer will see.", day=due_words(choice_until))
+        raise ValidationError(message, fields={"early_reason": message})
     try:
         outcome_value = rules.outcome_for(Action.CLOSE, outcome)
     except ValueError:
@@ -475,6 +574,9 @@ def close_complaint(complaint: Complaint, actor, *, outcome: str, severity: str 
     if public_summary is not None and public_summary.strip():
         _apply_summary(complaint, public_summary)
     complaint.severity = severity
+    if choice_until is not None and clock.today() <= choice_until:
+        _event(complaint, "closed_early", actor, body=_("Closed before your time to reply ended, because: %(reason)s",
+                                                        reason=early_reason))
     _finish(complaint, outcome_value, actor, note=note)
     complaint.closed_by_id = getattr(actor, "id", None)
     _flush_or_conflict()
@@ -524,8 +626,14 @@ def _outcome_message(complaint: Complaint, outcome: Outcome) -> LedgerMessage:
                          outcome=term(OUTCOME_NAMES, outcome.value))
 
 
-def _settle_response_deadline(complaint: Complaint, today: dt.date) -> None:
-    """Mark "unanswered" once when the company's deadline passed without its first answer."""
+def _settle_response_deadline(complaint: Complaint, today: dt.date, *, confirmed: bool = False) -> None:
+    """Mark "unanswered" once when the company's deadline passed without its first answer.
+
+    On a provisional deadline (a year whose holidays are unknown) the mark waits for a moderator's
+    confirmation (`confirm_unanswered`): the weekends-only count may have passed a day that is a holiday.
+    """
+    if response_deadline_is_provisional(complaint) and not confirmed:
+        return
     if (complaint.accepted_on is not None and complaint.first_response_on is None and not complaint.unanswered
             and rules.is_overdue(complaint.response_due_on, today)):
         complaint.unanswered = True
@@ -645,22 +753,47 @@ def _own(complaint: Complaint, actor) -> None:
 
 # ---------------------------------------------------------------- lists
 
+QUEUE_SORTS = ("deadline", "oldest", "newest")
+
+
 @dataclass
 class QueueFilters:
     state: str = ""
     overdue: bool = False
     certificate: str = ""
+    company: str = ""          # part of the company's name
+    category: str = ""
+    min_age_days: int | None = None
+    sort: str = "deadline"
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
         state = args.get("state", "")
+        category = args.get("category", "")
+        try:
+            age = int(args.get("min_age") or "")
+        except ValueError:
+            age = None
+        sort = args.get("sort", "deadline")
         return cls(state=state if state in {s.value for s in State} else "",
                    overdue=args.get("overdue") in ("1", "on", "true"),
-                   certificate=(args.get("certificate") or "").strip()[:40])
+                   certificate=(args.get("certificate") or "").strip()[:40],
+                   company=(args.get("company") or "").strip()[:100],
+                   category=category if category in current_app.config["COMPLAINT_CATEGORIES"] else "",
+                   min_age_days=age if age is not None and 0 <= age <= 3650 else None,
+                   sort=sort if sort in QUEUE_SORTS else "deadline")
+
+    def args(self) -> dict:
+        """The filters as query arguments (pagination links keep them)."""
+        return {"state": self.state, "certificate": self.certificate, "overdue": "1" if self.overdue else "",
+                "company": self.company, "category": self.category,
+                "min_age": "" if self.min_age_days is None else str(self.min_age_days), "sort": self.sort}
 
 
 def moderation_queue(filters: QueueFilters, page: int, per_page: int = 30):
-    """The moderators' list: open complaints first by deadline; filters by state, overdue and certificate."""
+    """The moderators' list: open complaints by deadline (or age); filters by state, overdue, certificate,
+    company, category and age."""
+    from registry.certificates.models import Company
     query = select(Complaint)
     today = clock.today()
     if filters.state:
@@ -671,7 +804,19 @@ def moderation_queue(filters: QueueFilters, page: int, per_page: int = 30):
         query = query.where(Complaint.due_on < today)
     if filters.certificate:
         query = query.join(Complaint.certificate).where(func.upper(Certificate.number) == filters.certificate.upper())
-    query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id)
+    if filters.company:
+        escaped = filters.company.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Complaint.company_id.in_(select(Company.id).where(Company.name.like(f"%{escaped}%", escape="\\"))))
+    if filters.category:
+        query = query.where(Complaint.category == filters.category)
+    if filters.min_age_days is not None:
+        query = query.where(Complaint.filed_on <= today - dt.timedelta(days=filters.min_age_days))
+    if filters.sort == "oldest":
+        query = query.order_by(Complaint.filed_on, Complaint.id)
+    elif filters.sort == "newest":
+        query = query.order_by(Complaint.filed_on.desc(), Complaint.id.desc())
+    else:
+        query = query.order_by(Complaint.due_on.is_(None), Complaint.due_on, Complaint.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
@@ -697,27 +842,27 @@ class OverdueReport:
     overdue: int = 0
     newly_unanswered: int = 0
     deadlines_recomputed: int = 0
+    awaiting_confirmation: int = 0    # missed on a provisional deadline: a moderator confirms or waits
 
 
 def mark_overdue(today: dt.date | None = None) -> OverdueReport:
     """Daily: mark companies' missed deadlines "unanswered", count overdue items, refresh provisional deadlines.
 
-    Called by `flask complaints overdue` (and safe to run any number of times a day).
+    A deadline still provisional (its year's holidays unknown) is never marked by this job: it is counted
+    in `awaiting_confirmation` and a moderator confirms the mark on the case page. Called by `flask
+    complaints overdue` and the daily tick (safe to run any number of times a day).
     """
     today = today or clock.today()
     report = OverdueReport()
-    for complaint in db.session.scalars(select(Complaint).where(Complaint.due_estimated.is_(True),
-                                                                Complaint.state.in_([s.value for s in rules.OPEN_STATES]))):
-        before = complaint.due_on
-        _set_due(complaint)
-        if complaint.state == State.ACCEPTED:
-            complaint.response_due_on = complaint.due_on
-        report.deadlines_recomputed += int(before != complaint.due_on)
+    report.deadlines_recomputed = recompute_deadlines(None, today=today, provisional_only=True).deadlines_changed
     missed = db.session.scalars(select(Complaint).where(Complaint.accepted_on.is_not(None),
                                                         Complaint.first_response_on.is_(None),
                                                         Complaint.unanswered.is_(False),
                                                         Complaint.response_due_on < today)).all()
     for complaint in missed:
+        if response_deadline_is_provisional(complaint):
+            report.awaiting_confirmation += 1
+            continue
         _settle_response_deadline(complaint, today)
         report.newly_unanswered += 1
         _notify_company(complaint.company_id, _("Complaint %(number)s unanswered", number=complaint.tracking_number),
@@ -727,6 +872,144 @@ def mark_overdue(today: dt.date | None = None) -> OverdueReport:
         Complaint.state.in_([s.value for s in rules.OPEN_STATES]), Complaint.due_on < today)) or 0
     db.session.flush()
     return report
+
+
+def confirm_unanswered(complaint: Complaint, actor, *, expected_version: int | None = None) -> Complaint:
+    """A moderator confirms the "unanswered" mark on a provisional deadline the company missed.
+
+    Raises:
+        PermissionDenied, InvalidTransition
+    """
+    if actor_role(actor) is not ActorRole.MODERATOR:
+        raise PermissionDenied(_("You may not take this action on this complaint."))
+    _check_version(complaint, expected_version)
+    today = clock.today()
+    if (complaint.accepted_on is None or complaint.first_response_on is not None or complaint.unanswered
+            or not rules.is_overdue(complaint.response_due_on, today)):
+        raise InvalidTransition(_("The company's answer is not overdue; there is nothing to confirm."))
+    _settle_response_deadline(complaint, today, confirmed=True)
+    _flush_or_conflict()
+    return complaint
+
+
+def can_confirm_unanswered(complaint: Complaint, viewer) -> bool:
+    """Whether the case page offers the moderator to confirm a mark the tick left for them."""
+    return (not isinstance(viewer, ConsumerActor) and viewer.has_role(*MODERATING_ROLES)
+            and complaint.accepted_on is not None and complaint.first_response_on is None and not complaint.unanswered
+            and rules.is_overdue(complaint.response_due_on, clock.today()) and response_deadline_is_provisional(complaint))
+
+
+@dataclass
+class RecomputeReport:
+    deadlines_changed: int = 0
+    unanswered_lifted: int = 0
+    sanction_dates_changed: int = 0
+    complaints: list[str] = field(default_factory=list)
+
+
+def recompute_deadlines(years, today: dt.date | None = None, *, provisional_only: bool = False) -> RecomputeReport:
+    """After a holiday schedule is entered or changed: recompute every open deadline, lift wrong marks.
+
+    Acceptance, company answer and mediation deadlines of open complaints are counted again; each change
+    is an event the consumer and the company see. An "unanswered" mark set on a day that turns out not
+    to be past the company's deadline is lifted, its counters corrected, and, for a closed complaint
+    whose outcome the public saw in the ledger, a ledger entry records the correction. Open sanction
+    proposals get their reply date recounted. `years` is informational (every open deadline is checked).
+    """
+    today = today or clock.today()
+    report = RecomputeReport()
+    open_states = [s.value for s in rules.OPEN_STATES]
+    query = select(Complaint).where(Complaint.state.in_(open_states))
+    if provisional_only:
+        query = query.where(Complaint.due_estimated.is_(True))
+    for complaint in db.session.scalars(query.order_by(Complaint.id)).all():
+        before, before_response = complaint.due_on, complaint.response_due_on
+        _set_due(complaint)
+        if complaint.accepted_on is not None and not complaint.unanswered:   # marked ones: _lift_wrong_unanswered
+            complaint.response_due_on = _response_due(complaint)
+            _move_late_answer_on_time(complaint, before_response)
+        if before != complaint.due_on and before is not None and complaint.due_on is not None:
+            report.deadlines_changed += 1
+            report.complaints.append(complaint.tracking_number)
+            text = _("Deadline changed from %(old)s to %(new)s: the holiday schedule was published.",
+                     old=before.isoformat(), new=due_words(complaint.due_on, complaint.accepted_on or complaint.clock_started_on))
+            _event(complaint, "deadline_changed", lifecycle.SYSTEM, public_text=text, today=today)
+            _notify_consumer(complaint, _("Complaint %(number)s: deadline changed", number=complaint.tracking_number), text)
+            if complaint.accepted_on is not None:
+                _notify_company(complaint.company_id, _("Complaint %(number)s: deadline changed",
+                                                        number=complaint.tracking_number), text)
+        elif before_response != complaint.response_due_on and before_response is not None:
+            report.deadlines_changed += 1
+    if not provisional_only:
+        report.unanswered_lifted = _lift_wrong_unanswered(today)
+        report.sanction_dates_changed = _recount_sanction_reply_dates()
+    db.session.flush()
+    return report
+
+
+def _recount_late_answers() -> None:
+    """An answer counted late against a weekends-only deadline may turn out on time: move the counter."""
+    late = db.session.scalars(select(Complaint).where(Complaint.unanswered.is_(False),
+                                                      Complaint.first_response_on.is_not(None),
+                                                      Complaint.response_due_on.is_not(None),
+                                                      Complaint.first_response_on > Complaint.response_due_on)).all()
+    for complaint in late:
+        old_due = complaint.response_due_on
+        complaint.response_due_on = _response_due(complaint)
+        _move_late_answer_on_time(complaint, old_due)
+
+
+def _move_late_answer_on_time(complaint: Complaint, old_due: dt.date | None) -> None:
+    answered, new_due = complaint.first_response_on, complaint.response_due_on
+    if (answered is not None and not complaint.unanswered and old_due is not None and new_due is not None
+            and old_due < answered <= new_due):
+        _bump(complaint.certificate_id, answered, answered_late=-1, answered_on_time=1)
+
+
+def _lift_wrong_unanswered(today: dt.date) -> int:
+    _recount_late_answers()
+    lifted = 0
+    marked = db.session.scalars(select(Complaint).where(Complaint.unanswered.is_(True),
+                                                        Complaint.accepted_on.is_not(None))).all()
+    for complaint in marked:
+        old_due = complaint.response_due_on
+        new_due = _response_due(complaint)
+        end = complaint.first_response_on or complaint.closed_on or today
+        if not (end <= new_due):
+            complaint.response_due_on = new_due
+            continue
+        complaint.unanswered = False
+        complaint.response_due_on = new_due
+        _bump(complaint.certificate_id, old_due or new_due, unanswered=-1)
+        if complaint.first_response_on is not None:
+            _bump(complaint.certificate_id, complaint.first_response_on, answered_late=-1, answered_on_time=1)
+        text = _("The \"unanswered\" mark was lifted: with the published holiday schedule the company's deadline was %(day)s.",
+                 day=new_due.isoformat())
+        db.session.add(ComplaintEvent(complaint=complaint, on=today, actor_role="system", action="unanswered_lifted",
+                                      state_after=complaint.state, public_text=text))
+        if complaint.state == State.CLOSED and complaint.outcome != Outcome.WITHDRAWN:
+            lifecycle.record_event(complaint.certificate, "complaint_outcome", actor_role="system",
+                                   public_text=_("Complaint %(number)s corrected: %(text)s", number=complaint.tracking_number,
+                                                 text=text),
+                                   extra={"complaint": complaint.tracking_number, "outcome": complaint.outcome,
+                                          "category": complaint.category, "severity": complaint.severity,
+                                          "unanswered": False, "correction": "unanswered_lifted"})
+        _notify_company(complaint.company_id, _("Complaint %(number)s: unanswered mark lifted",
+                                                number=complaint.tracking_number), text)
+        lifted += 1
+    return lifted
+
+
+def _recount_sanction_reply_dates() -> int:
+    changed = 0
+    workdays = int(current_app.config["SANCTION_RESPONSE_WORKDAYS"])
+    for proposal in db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "proposed",
+                                                                      SanctionProposal.rule_id != "critical")).all():
+        respond_by = rules.add_workdays(proposal.proposed_on, workdays, calendar.is_workday)
+        if respond_by != proposal.respond_by:
+            proposal.respond_by = respond_by
+            changed += 1
+    return changed
 
 
 # ---------------------------------------------------------------- public statistics
@@ -762,29 +1045,43 @@ def certificate_stats(certificate_id: int, today: dt.date | None = None) -> Publ
 
 @dataclass(frozen=True)
 class PublicSummary:
+    """A closed complaint as the public sees it: structured facts, and a moderator's checked summary if any."""
     tracking_number: str
     closed_on: dt.date
     category: str
     outcome: str
     unanswered: bool
-    text: str
+    text: str                      # the moderator's summary, or "" (never the consumer's own words)
+    desired_resolution: str = ""
+    filed_on: dt.date | None = None
+    accepted_on: dt.date | None = None
+    first_response_on: dt.date | None = None
+
+
+def _public_summary_of(complaint: Complaint) -> PublicSummary:
+    return PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
+                         complaint.unanswered, publishable(complaint, complaint.public_summary),
+                         complaint.desired_resolution, complaint.filed_on, complaint.accepted_on,
+                         complaint.first_response_on)
 
 
 def public_summaries(certificate_id: int, today: dt.date | None = None, limit: int = 10) -> list[PublicSummary]:
-    """The latest closed complaints of the last 12 months, masked (uses the (certificate, closed_on) index)."""
+    """The latest closed complaints of the last 12 months (uses the (certificate, closed_on) index).
+
+    Each carries its structured facts; a moderator's summary appears only while the detector passes it.
+    """
     today = today or clock.today()
-    rows = db.session.execute(
-        select(Complaint.tracking_number, Complaint.closed_on, Complaint.category, Complaint.outcome,
-               Complaint.unanswered, Complaint.public_summary)
+    complaints = db.session.scalars(
+        select(Complaint)
         .where(Complaint.certificate_id == certificate_id, Complaint.closed_on >= rules.months_back(today, 11),
                Complaint.state == State.CLOSED.value, Complaint.outcome != Outcome.WITHDRAWN.value)
         .order_by(Complaint.closed_on.desc(), Complaint.id.desc()).limit(limit)
     ).all()
-    return [PublicSummary(*row) for row in rows]
+    return [_public_summary_of(c) for c in complaints]
 
 
 def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent]]:
-    """A closed complaint as the public may see it: the masked summary and each step's public text.
+    """A closed complaint as the public may see it: the structured summary and each step's public text.
 
     Raises:
         NotFound: no such complaint, or it is not closed (open and withdrawn complaints are not public).
@@ -792,9 +1089,7 @@ def public_log(tracking_number: str) -> tuple[PublicSummary, list[ComplaintEvent
     complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == (tracking_number or "").strip()))
     if complaint is None or complaint.state != State.CLOSED or complaint.outcome == Outcome.WITHDRAWN:
         raise NotFound()
-    summary = PublicSummary(complaint.tracking_number, complaint.closed_on, complaint.category, complaint.outcome,
-                            complaint.unanswered, complaint.public_summary)
-    return summary, [e for e in complaint.events if e.public_text and not e.staff_only]
+    return _public_summary_of(complaint), [e for e in complaint.events if e.public_text and not e.staff_only]
 
 
 def purge_personal_data(today: dt.date | None = None) -> int:

@@ -3,6 +3,7 @@ the published sanction rules and sanction decisions. Views parse, call one servi
 from __future__ import annotations
 
 import os
+import time
 
 from flask import (
     Blueprint,
@@ -17,12 +18,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse_many
 
 from registry import clock
 from registry.accounts.decorators import role_required
 from registry.certificates import services as certificate_services
-from registry.complaints import calendar, forms, presenters, rules, services, uploads
+from registry.complaints import calendar, forms, presenters, rules, services, staging, uploads
 from registry.complaints import models as _models  # noqa: F401  (create_all must see the tables)
 from registry.complaints.models import ComplaintAttachment
 from registry.complaints.policy import deadline_policy, sanction_policy
@@ -42,17 +45,89 @@ def complaint_helpers():
     def complaint_block(certificate):
         return {"stats": services.certificate_stats(certificate.id),
                 "summaries": services.public_summaries(certificate.id, limit=5)}
-    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy}
+    def holiday_warning():
+        return calendar.next_year_warning(clock.today())
+    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy,
+            "holiday_warning": holiday_warning, "cp_provisional": calendar.is_estimated}
 
 
-def _filing_rate_limit() -> str:
-    return current_app.config["COMPLAINT_FILING_RATE_LIMIT"]
+# ---------------------------------------------------------------- filing limits
+
+def _filing_keys(mobile: str | None) -> list[tuple[str, str]]:
+    """A filing counts against the client and against the mobile number: carrier NAT puts a whole city
+    behind one address, so the address limit alone would lock out strangers; the mobile limit follows the person."""
+    keys = [("client", get_remote_address() or "")]
+    if mobile:
+        keys.append(("mobile", mobile))
+    return keys
+
+
+def _filing_limits(kind: str):
+    # Per mobile number the published limit; per client address a wider one, since many people share it.
+    setting = "COMPLAINT_FILING_RATE_LIMIT" if kind == "mobile" else "COMPLAINT_FILING_CLIENT_RATE_LIMIT"
+    return parse_many(current_app.config.get(setting) or current_app.config["COMPLAINT_FILING_RATE_LIMIT"])
+
+
+def filing_retry_after(mobile: str | None) -> int | None:
+    """Seconds until this client (or this mobile number) may file again, or None if it may file now."""
+    if not limiter.enabled:
+        return None
+    strategy = limiter.limiter
+    waits = []
+    for kind, key in _filing_keys(mobile):
+        for item in _filing_limits(kind):
+            if not strategy.test(item, "complaint-filing", kind, key):
+                reset_at, _remaining = strategy.get_window_stats(item, "complaint-filing", kind, key)
+                waits.append(max(1, int(reset_at - time.time())))
+    return max(waits) if waits else None
+
+
+def count_filing(mobile: str | None) -> None:
+    """Only a filing that was stored counts: a typing mistake never costs the consumer a try."""
+    if not limiter.enabled:
+        return
+    for kind, key in _filing_keys(mobile):
+        for item in _filing_limits(kind):
+            limiter.limiter.hit(item, "complaint-filing", kind, key)
+
+
+def _resend_allowed(mobile: str | None) -> bool:
+    """Every request counts (found or not), per mobile number and per client address."""
+    if not limiter.enabled:
+        return True
+    strategy = limiter.limiter
+    items = parse_many(current_app.config["COMPLAINT_LINK_RESEND_RATE_LIMIT"])
+    keys = _filing_keys(mobile)
+    if not all(strategy.test(item, "complaint-link", kind, key) for item in items for kind, key in keys):
+        return False
+    for item in items:
+        for kind, key in keys:
+            strategy.hit(item, "complaint-link", kind, key)
+    return True
+
+
+@bp.route("/link", methods=["GET", "POST"])
+def resend_link():
+    """A consumer who lost the private link asks for a new one, sent to the mobile number used."""
+    form = forms.ResendLinkForm()
+    if form.validate_on_submit():
+        mobile = forms.normalise_mobile(form.mobile.data)
+        if not _resend_allowed(mobile):
+            flash(_("Too many requests for this number. Please try again in an hour."), "error")
+            return render_template("complaints/resend.html", form=form), 429
+        services.resend_private_links(mobile)
+        db.session.commit()
+        # The same answer whether or not the number filed anything.
+        flash(_("If a complaint was filed with this number, a new private link is on its way by SMS. "
+                "Earlier links no longer work."))
+        return redirect(url_for(".resend_link"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("complaints/resend.html", form=form), status
 
 
 # ---------------------------------------------------------------- filing
 
 @bp.route("/new", methods=["GET", "POST"])
-@limiter.limit(_filing_rate_limit, methods=["POST"])
 def new():
     form = forms.FilingForm()
     if request.method == "GET":
@@ -74,10 +149,24 @@ def new():
             # A bot filled the hidden field: refuse without saying why, store nothing.
             return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
                                    matches=matches, refused=True), 400
+        staging.remove(request.form.getlist("remove_staged"))
+        mobile = forms.normalise_mobile(form.mobile.data)
+        wait = filing_retry_after(mobile)
+        if wait is not None:
+            # Refused before anything is read or stored; the form comes back with everything typed.
+            minutes = max(1, (wait + 59) // 60)
+            flash(_("You have filed several complaints recently. You can file again in %(minutes)s minutes; "
+                    "everything you typed is kept below.", minutes=minutes), "error")
+            response = current_app.make_response((render_template(
+                "complaints/new.html", form=form, certificate=certificate, query=query, matches=matches,
+                **_keep_files(form)), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
         files = None
         if form.validate_on_submit():
             files = forms.checked_files(form.attachments)
         if files is not None:
+            files = staging.take() + files
             data = services.FilingData(
                 certificate_number=form.certificate.data, category=form.category.data,
                 description=form.description.data, purchase_date=form.purchase_date.data,
@@ -91,12 +180,36 @@ def new():
                 _field_errors(form, error)
             else:
                 db.session.commit()
+                staging.clear()
+                count_filing(mobile)
                 session.setdefault("filed", {})
                 session["filed"] = {complaint.tracking_number: token}
                 return redirect(url_for(".filed", tracking=complaint.tracking_number))
         return render_template("complaints/new.html", form=form, certificate=certificate, query=query,
-                               matches=matches), 422
-    return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches)
+                               matches=matches, **_keep_files(form)), 422
+    return render_template("complaints/new.html", form=form, certificate=certificate, query=query, matches=matches,
+                           staged=staging.staged())
+
+
+def _keep_files(form) -> dict:
+    """After a refusal: keep the chosen files that pass the content check (a browser cannot re-fill a file
+    field); name the ones that could not be kept, so the page says plainly they must be chosen again."""
+    max_bytes = int(current_app.config["COMPLAINT_ATTACHMENT_MAX_BYTES"])
+    limit = int(current_app.config["COMPLAINT_MAX_ATTACHMENTS"])
+    good, dropped = [], []
+    for storage in (form.attachments.data or []):
+        if not getattr(storage, "filename", ""):
+            continue
+        storage.stream.seek(0)
+        try:
+            good.append(uploads.check(storage.filename, storage.stream.read(max_bytes + 1), max_bytes))
+        except uploads.UploadRefused:
+            dropped.append(storage.filename)
+    before = {item["id"] for item in staging.staged()}
+    staging.stage(good, limit)
+    kept = [item for item in staging.staged() if item["id"] not in before]
+    dropped += [f.original_name for f in good[len(kept):]]
+    return {"staged": staging.staged(), "files_dropped": dropped}
 
 
 def _field_errors(form, error) -> None:
@@ -135,7 +248,7 @@ def track(tracking: str):
                            events=services.visible_events(complaint, actor),
                            actions=rules.allowed_actions(complaint.state, rules.ActorRole.CONSUMER),
                            form=forms.MessageForm(formdata=None, token=token, version=complaint.version),
-                           today=clock.today())
+                           choice_open_until=_choice_open_until(complaint), today=clock.today())
 
 
 @bp.route("/<tracking>/log")
@@ -158,6 +271,9 @@ def consumer_action(tracking: str, action: str):
     back = url_for(".track", tracking=tracking, token=form.token.data)
     if not form.validate_on_submit():
         flash(_("Please check what you entered."), "error")
+        return redirect(back)
+    if action == "withdraw" and not request.form.get("confirm"):
+        flash(_("Tick the box to confirm that you want to withdraw the complaint."), "error")
         return redirect(back)
     files = forms.checked_files(form.attachments) if action == "add_info" else []
     if files is None:
@@ -215,7 +331,7 @@ def queue():
     filters = services.QueueFilters.from_args(request.args)
     pagination = services.moderation_queue(filters, page_arg())
     return render_template("complaints/queue.html", pagination=pagination, filters=filters, today=clock.today(),
-                           states=list(rules.State))
+                           states=list(rules.State), categories=current_app.config["COMPLAINT_CATEGORIES"])
 
 
 @bp.route("/mine")
@@ -231,17 +347,27 @@ def mine():
 def case(tracking: str):
     complaint = services.get_for_user(tracking, current_user)
     role = services.actor_role(current_user) if not current_user.has_role("officer") else None
-    return render_template("complaints/case.html", complaint=complaint,
-                           events=services.visible_events(complaint, current_user),
+    events = services.visible_events(complaint, current_user)
+    # The company reads the consumer's words through the detector: the contact box gives it what it needs.
+    bodies = ({e.id: services.masked_for_company(complaint, e.body) for e in events if e.actor_role != "company"}
+              if current_user.has_role("company") else {})
+    return render_template("complaints/case.html", complaint=complaint, events=events, bodies=bodies,
                            contact=services.contact_for(complaint, current_user),
                            actions=rules.allowed_actions(complaint.state, role) if role else [],
-                           moderation=forms.ModerationForm(formdata=None, version=complaint.version,
-                                                           public_summary=complaint.public_summary),
+                           # Never pre-filled with the consumer's text: a summary is the moderator's own words.
+                           moderation=forms.ModerationForm(formdata=None, version=complaint.version),
                            message=forms.MessageForm(formdata=None, version=complaint.version),
+                           can_confirm_unanswered=services.can_confirm_unanswered(complaint, current_user),
+                           choice_open_until=_choice_open_until(complaint),
                            today=clock.today())
 
 
-STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond"}
+def _choice_open_until(complaint):
+    until = services.consumer_choice_until(complaint)
+    return until if until is not None and clock.today() <= until else None
+
+
+STAFF_ACTIONS = {"accept", "reject", "request_info", "mediate", "close", "redact", "respond", "confirm_unanswered"}
 
 
 @bp.route("/case/<tracking>/<action>", methods=["POST"])
@@ -276,13 +402,18 @@ def case_action(tracking: str, action: str):
                 services.request_information(complaint, current_user, text=form.note.data, **kwargs)
             elif action == "mediate":
                 services.start_mediation(complaint, current_user, note=form.note.data or "", **kwargs)
+            elif action == "confirm_unanswered":
+                services.confirm_unanswered(complaint, current_user, **kwargs)
             elif action == "redact":
                 services.redact_complaint(complaint, current_user, public_summary=form.public_summary.data, **kwargs)
             else:
+                if (form.outcome.data in ("upheld", "partially_upheld") and form.severity.data == "critical"
+                        and not request.form.get("confirm")):
+                    raise ValidationError(_("A critical upheld complaint proposes suspension at once: tick the box to confirm."))
                 proposal = services.close_complaint(complaint, current_user, outcome=form.outcome.data,
                                                     severity=form.severity.data or None,
                                                     public_summary=form.public_summary.data, note=form.note.data or "",
-                                                    **kwargs)
+                                                    early_reason=form.early_reason.data or "", **kwargs)
     except ValidationError as error:
         db.session.rollback()
         flash(error.message or _("Please check what you entered."), "error")

@@ -53,6 +53,15 @@ def healthz():
     health_of_search = current_app.extensions.get("registry.search_health")
     if health_of_search is not None:
         checks["search"] = health_of_search()
+    # Complaint deadlines need next year's holidays from 1 November: warn until the operator enters them.
+    from registry import clock
+    from registry.complaints.calendar import next_year_warning
+    try:
+        missing_year = next_year_warning(clock.today())
+        checks["holidays"] = ({"status": "warning", "unknown_year": missing_year,
+                               "action": "flask holidays load FILE"} if missing_year else {"status": "ok"})
+    except Exception as error:  # the database check above reports an unreachable database
+        checks["holidays"] = {"status": f"error: {type(error).__name__}"}
     rate_limits = current_app.extensions.get("registry.rate_limit_health")
     if rate_limits is not None:
         checks["rate_limits"] = rate_limits()

@@ -127,3 +127,57 @@ def test_company_evidence_reaches_the_consumer_but_not_another_company(app, clie
     assert client.get(f"/complaints/attachments/{attachment_id}?token={token}").status_code == 200
     sign_in(client, world.company_b)
     assert client.get(f"/complaints/attachments/{attachment_id}").status_code == 404
+
+
+def test_a_lost_link_is_sent_again_to_the_mobile_and_the_old_one_stops_working(app, client, world):
+    from registry.complaints.messages import sent
+    tracking, old_link = file_via_client(client, world.cert_a)
+    response = client.post("/complaints/link", data={"mobile": "138 1234 5678"}, follow_redirects=True)
+    assert "新的专属链接" in response.get_data(as_text=True)
+    [message] = [m for m in sent(app) if "/complaints/" in m.body and m.body != sent(app)[0].body]
+    assert message.channel == "sms" and message.to == "+8613812345678"
+    new_link = message.body.split("https://registry.test")[1].strip()
+    assert client.get(new_link).status_code == 200
+    assert client.get(old_link).status_code == 404
+
+
+def test_an_unknown_mobile_gets_the_same_answer_and_no_message(app, client, world):
+    from registry.complaints.messages import sent
+    known = client.post("/complaints/link", data={"mobile": "13900009999"}, follow_redirects=True).get_data(as_text=True)
+    assert "新的专属链接" in known and sent(app) == []
+
+
+def test_resending_links_is_rate_limited(tmp_path):
+    from tests.conftest import make_app
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, COMPLAINT_LINK_RESEND_RATE_LIMIT="2 per hour")
+    from registry.extensions import limiter
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    codes = [client.post("/complaints/link", data={"mobile": "13900009999"}).status_code for _i in range(3)]
+    assert codes == [302, 302, 429]
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_moderator_queue_shows_company_category_age_deadline_and_filters_and_sorts(app, client, world):
+    a, _ = file_via_client(client, world.cert_a, category="delivery")
+    app.config["REGISTRY_TODAY"] = "2026-06-03"
+    b, _ = file_via_client(client, world.cert_b, category="repair")
+    sign_in(client, world.moderator)
+    with app.app_context():
+        from registry.certificates.models import Certificate
+        name_a = db.session.scalar(select(Certificate).where(Certificate.number == world.cert_a)).company.name
+    page = client.get("/complaints/queue").get_data(as_text=True)
+    assert name_a in page and "配送" in page and "2026-06-10" in page and "2026-06-12" in page
+    assert page.index(a) < page.index(b)                 # soonest deadline first
+    page = client.get("/complaints/queue", query_string={"sort": "newest"}).get_data(as_text=True)
+    assert page.index(b) < page.index(a)
+    page = client.get("/complaints/queue", query_string={"category": "repair"}).get_data(as_text=True)
+    assert a not in page and b in page
+    page = client.get("/complaints/queue", query_string={"company": name_a[:4]}).get_data(as_text=True)
+    assert a in page
+    page = client.get("/complaints/queue", query_string={"min_age": "2"}).get_data(as_text=True)
+    assert a in page and b not in page
+    assert client.get("/complaints/queue", query_string={"min_age": "abc", "sort": "x"}).status_code == 200

@@ -163,3 +163,79 @@ def test_filing_is_rate_limited_per_client(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _limited_app(tmp_path, **limits):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, **limits)
+    from registry.extensions import limiter
+    with app.app_context():
+        limiter.reset()
+        from tests.factories import make_certificate
+        number = make_certificate().number
+        db.session.commit()
+    return app, number
+
+
+def _dispose(app):
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_filing_after_five_failed_attempts_succeeds(tmp_path):
+    app, number = _limited_app(tmp_path, COMPLAINT_FILING_RATE_LIMIT="2 per hour",
+                               COMPLAINT_FILING_CLIENT_RATE_LIMIT="2 per hour")
+    client = app.test_client()
+    failed = [client.post("/complaints/new", data=filing_form(number, description="太短")).status_code for _i in range(5)]
+    assert failed == [422] * 5
+    assert client.post("/complaints/new", data=filing_form(number)).status_code == 302
+    _dispose(app)
+
+
+def test_the_429_page_says_when_and_keeps_everything_typed(tmp_path):
+    app, number = _limited_app(tmp_path, COMPLAINT_FILING_RATE_LIMIT="1 per hour")
+    client = app.test_client()
+    assert client.post("/complaints/new", data=filing_form(number)).status_code == 302
+    response = client.post("/complaints/new", data=filing_form(number, description="第二次投诉：安装师傅收取了额外的材料费。"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "分钟后再提交" in page and "第二次投诉：安装师傅收取了额外的材料费。" in page and 'value="王小明"' in page
+    _dispose(app)
+
+
+def test_the_limit_follows_the_mobile_number_not_everyone_behind_one_address(tmp_path):
+    app, number = _limited_app(tmp_path, COMPLAINT_FILING_RATE_LIMIT="1 per hour",
+                               COMPLAINT_FILING_CLIENT_RATE_LIMIT="3 per hour")
+    client = app.test_client()
+    codes = [client.post("/complaints/new", data=filing_form(number, mobile=m)).status_code
+             for m in ("13812345678", "13812345678", "13900001111", "13700002222", "13600003333")]
+    assert codes == [302, 429, 302, 302, 429]   # the same mobile twice; then the client's wider limit
+    _dispose(app)
+
+
+def test_attachments_survive_a_validation_error_and_are_stored_with_the_filing(app, client, world):
+    data = filing_form(world.cert_a, description="太短")
+    data["attachments"] = [(io.BytesIO(png_bytes()), "photo.jpg"), (io.BytesIO(b"not a picture"), "notes.jpg")]
+    response = client.post("/complaints/new", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "已附：photo.jpg" in page                          # kept server-side
+    assert "notes.jpg" in page and "重新选择" in page           # refused: said plainly
+    response = client.post("/complaints/new", data=filing_form(world.cert_a), content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        [stored] = db.session.scalars(select(ComplaintAttachment)).all()
+        assert stored.original_name == "photo.jpg"
+    assert "已附" not in client.get("/complaints/new").get_data(as_text=True)
+
+
+def test_a_kept_attachment_can_be_removed_before_filing(app, client, world):
+    data = filing_form(world.cert_a, description="太短")
+    data["attachments"] = [(io.BytesIO(png_bytes()), "photo.jpg")]
+    page = client.post("/complaints/new", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    import re
+    staged_id = re.search(r'name="remove_staged" value="([^"]+)"', page).group(1)
+    response = client.post("/complaints/new", data=filing_form(world.cert_a, remove_staged=staged_id),
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert _count(app, ComplaintAttachment) == 0

@@ -56,7 +56,7 @@ def test_the_consumer_can_withdraw_and_a_dispute_needs_a_reason(app, client, wor
     response = client.post(f"/complaints/{tracking}/dispute", data={"token": token, "version": _version(app, tracking)},
                            follow_redirects=True)
     assert "请填写内容" in response.get_data(as_text=True)
-    response = client.post(f"/complaints/{tracking}/withdraw", data={"token": token, "version": _version(app, tracking)},
+    response = client.post(f"/complaints/{tracking}/withdraw", data={"token": token, "version": _version(app, tracking), "confirm": "1"},
                            follow_redirects=True)
     assert "消费者撤回" in response.get_data(as_text=True)
 
@@ -77,7 +77,7 @@ def test_the_filing_form_is_complete_in_english(client, world):
 def test_purge_erases_personal_data_after_the_retention_period(app, client, world, runner):
     tracking, link = file_via_client(client, world.cert_a)
     token = link.split("token=")[1]
-    client.post(f"/complaints/{tracking}/withdraw", data={"token": token, "version": _version(app, tracking)})
+    client.post(f"/complaints/{tracking}/withdraw", data={"token": token, "version": _version(app, tracking), "confirm": "1"})
     app.config["REGISTRY_TODAY"] = "2029-06-02"
     assert "purged: 1" in runner.invoke(args=["complaints", "purge"]).output
     with app.app_context():

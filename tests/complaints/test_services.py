@@ -11,7 +11,7 @@ from registry.certificates.models import Certificate
 from registry.complaints import services
 from registry.complaints.messages import sent
 from registry.complaints.models import Complaint, ComplaintMonthlyStat, SanctionProposal
-from registry.errors import InvalidTransition, PermissionDenied
+from registry.errors import InvalidTransition, PermissionDenied, ValidationError
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from tests.complaints.conftest import make_user
@@ -274,16 +274,39 @@ def test_a_consumer_cannot_act_on_someone_elses_complaint(people):
         services.withdraw_complaint(theirs, services.ConsumerActor(mine.id))
 
 
-def test_public_summaries_carry_no_personal_data(people):
+def test_a_summary_with_personal_data_is_refused_naming_what_was_found(people):
+    complaint, _ = make_complaint(people["cert"], description="我是李雷，手机13912345678，订单JD20260512998877，维修拖了一个月。")
+    services.accept_complaint(complaint, people["moderator"])
+    services.respond_to_complaint(complaint, people["company"], text="已处理")
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        services.close_complaint(complaint, people["moderator"], outcome="not_upheld", severity=None,
+                                 public_summary="李雷反映维修拖延，电话13912345678，订单JD20260512998877。")
+    db.session.rollback()
+    assert "李雷" in refused.value.message and "13912345678" in refused.value.message
+    assert db.session.get(type(complaint), complaint.id).state == "responded"   # nothing was applied
+
+
+def test_public_summaries_are_composed_from_structured_fields_not_the_consumers_words(people):
     complaint, _ = make_complaint(people["cert"], description="我是李雷，手机13912345678，订单JD20260512998877，维修拖了一个月。")
     services.accept_complaint(complaint, people["moderator"])
     services.respond_to_complaint(complaint, people["company"], text="已处理")
     services.close_complaint(complaint, people["moderator"], outcome="not_upheld", severity=None,
-                             public_summary="李雷反映维修拖延，电话13912345678，订单JD20260512998877。")
+                             public_summary="维修拖延约一个月，企业已解释原因。")
     db.session.commit()
     [summary] = services.public_summaries(people["cert"].id)
-    assert "李雷" not in summary.text and "13912345678" not in summary.text and "JD2026" not in summary.text
-    assert "李某某" in summary.text and "139****5678" in summary.text
+    assert summary.text == "维修拖延约一个月，企业已解释原因。"
+    assert "李雷" not in summary.text and "维修拖了一个月" not in summary.text
+
+
+def test_a_stored_summary_that_fails_the_detector_is_withheld(people):
+    complaint, _ = make_complaint(people["cert"])
+    services.accept_complaint(complaint, people["moderator"])
+    services.close_complaint(complaint, people["moderator"], outcome="not_upheld", severity=None, public_summary=None)
+    complaint.public_summary = "旧摘要：地址世纪大道8899号"   # written before the check existed
+    db.session.commit()
+    [summary] = services.public_summaries(people["cert"].id)
+    assert summary.text == ""
 
 
 def test_two_officers_deciding_one_proposal_at_once_apply_it_once(people):
