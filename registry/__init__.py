@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from registry import clock
+from registry import http as registry_http
 from registry.config import DefaultConfig, from_environment
 from registry.errors import register_error_handlers
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _check_production_settings(app)
+    registry_http.init_app(app)  # bounded <int:> converter and JSON limits, before any route registers
 
     # Scheme files are validated now, so a malformed one stops start-up naming the file.
     all_schemes()

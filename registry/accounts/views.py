@@ -11,6 +11,7 @@ from registry.accounts.forms import LoginForm, LogoutForm, PasswordChangeForm
 from registry.accounts.models import Role
 from registry.errors import ValidationError
 from registry.extensions import db, limiter
+from registry.http import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,7 +40,7 @@ def login():
         if user is not None:
             login_user(user)
             db.session.commit()  # a re-hash with newer parameters, if any
-            return redirect(services.safe_next(form.next.data, _landing_for(user)))
+            return redirect(safe_next(form.next.data, _landing_for(user)))
         # The same words whether the address is unknown, the account disabled or the password wrong.
         error = _("The e-mail address or the password is not right.")
     status = 200 if request.method == "GET" else (401 if error else 422)
