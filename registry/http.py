@@ -127,5 +127,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_json_outside_api)
     app.after_request(_private_pages_are_not_stored)
     app.after_request(_strict_transport_security)
+    from registry.accounts.audit import register as register_staff_audit
     from registry.complaints.uploads import register_cleanup
     register_cleanup()  # uploaded files of a transaction that rolls back are deleted
+    register_staff_audit()  # every signed-in write request's commit records who did it

@@ -126,6 +126,9 @@ def change_password(user: User, *, current: str, new: str) -> None:
         raise ValidationError(_("The current password is not right."), fields={"current": _("Not right.")})
     check_password_strength(new, user.email)
     user.password_hash = hash_password(new)
+    # Whoever knew the old password may hold a session: every other browser is signed out.
+    from registry.accounts.sessions import end_all
+    end_all(user, keep_current=True)
 
 
 @dataclass(frozen=True)
@@ -187,4 +190,7 @@ def set_active(email: str, active: bool) -> User:
     if user is None:
         raise NotFound(_("No account has this e-mail address."))
     user.active = active
+    if not active:
+        from registry.accounts.sessions import end_all
+        end_all(user)
     return user
