@@ -180,8 +180,15 @@ def test_an_attachment_named_with_nul_and_a_bidi_override_is_stored_clean(app, c
     response = client.post("/complaints/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     with app.app_context():
-        names = db.session.scalars(select(ComplaintAttachment.original_name)).all()
+        attachment = db.session.scalars(select(ComplaintAttachment)).one()
+        names, attachment_id = [attachment.original_name], attachment.id
     assert names == ["收据gnp.exe.png"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    token = page.split("token=")[1].split('"')[0].split("&")[0]
+    download = client.get(f"/complaints/attachments/{attachment_id}?token={token}")
+    assert download.status_code == 200
+    disposition = download.headers["Content-Disposition"]
+    assert "\u202e" not in disposition and "%E2%80%AE" not in disposition.upper()
 
 
 def test_a_complaint_image_of_more_than_40_megapixels_is_refused(app, client, people):
