@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import logging
+import os
 import secrets
 import unicodedata
 from dataclasses import dataclass

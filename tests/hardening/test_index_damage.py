@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PINNED_TODAY, close_app, make_app
+from tests.conftest import PINNED_TODAY, make_app
 from tests.search.conftest import build_register
 
 ROOT = Path(__file__).resolve().parents[2]
