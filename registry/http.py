@@ -80,14 +80,13 @@ class RegistryRequest(Request):
         if (self.content_length or 0) > limit or len(self.get_data(cache=True)) > limit:
             raise RequestEntityTooLarge()
         try:
-            value = super().get_json(force=force, silent=silent, cache=cache)
+            # Not cached by the parent: a cached value would skip the depth check on the next call.
+            value = super().get_json(force=force, silent=silent, cache=False)
         except RecursionError:
             value, too_deep = None, True
         else:
             too_deep = value is not None and json_depth(value) > current_app.config["JSON_MAX_DEPTH"]
         if too_deep:
-            if cache:
-                self._cached_json = (None, None)
             if silent:
                 return None
             raise BadRequest("JSON nested too deeply.")
