@@ -10,13 +10,14 @@ address typed, so an unknown address is slowed exactly like a real one (the dela
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from registry import clock
 from registry.accounts import audit, services, sessions
@@ -26,6 +27,7 @@ from registry.extensions import db
 log = logging.getLogger("registry.audit")
 
 FAILED, SUCCEEDED, DELAYED, NOTICE = "sign_in_failed", "sign_in", "sign_in_delayed", "sign_in_notice"
+LOCK_SPACE = 27922  # the first key of the two-key advisory lock: sign-in attempts (the ledger uses one key)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ def _failures(email: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
     return int(count or 0), last
 
 
+def _lock_attempts_for(address: str) -> None:
+    """Serialise attempts on one address, so parallel guesses from many addresses cannot all pass the count
+    before any failure is written. PostgreSQL: a transaction-scoped advisory lock per address (released at
+    commit); SQLite: a no-op write takes the single write lock now (the busy timeout queues the others)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        key = int.from_bytes(hashlib.sha256(address.encode("utf-8")).digest()[:4], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": key})
+    elif dialect == "sqlite":
+        db.session.execute(text("UPDATE staff_audit_entry SET id = id WHERE 0 = 1"))
+
+
 def attempt(email: str, password: str) -> Attempt:
     """Check credentials under the per-account delay and log the outcome (the caller commits).
 
@@ -62,6 +76,7 @@ def attempt(email: str, password: str) -> Attempt:
     """
     address = (email or "").strip().lower()[:254]
     config = current_app.config
+    _lock_attempts_for(address)
     now = clock.utcnow()
     since = _window_start(address, now)
     failures, last_failure = _failures(address, since)

@@ -141,3 +141,16 @@ def test_sign_ins_and_failures_are_in_the_staff_log_and_the_app_log(app, client,
     assert actions == [("sign_in_failed", people["officer"][0], "127.0.0.1"), ("sign_in", people["officer"][0], "127.0.0.1")]
     text = caplog.text
     assert "failed sign-in email=officer@harden.test" in text and f"sign-in user={people['officer'][0]}" in text
+
+
+def test_parallel_guesses_from_many_addresses_cannot_outrun_the_count(app, people):
+    from concurrent.futures import ThreadPoolExecutor
+    email = people["officer"][1]
+
+    def guess(n: int) -> int:
+        return app.test_client().post("/login", data={"email": email, "password": f"wrong-guess-{n:04d}"},
+                                      environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(guess, range(12)))
+    assert codes.count(401) == 5 and codes.count(429) == 7, codes

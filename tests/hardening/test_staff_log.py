@@ -75,3 +75,16 @@ def test_the_staff_log_page_shows_who_did_what_and_filters(app, client, people):
     only_actions = client.get("/office/staff-log?action=actions&email=officer@harden.test").get_data(as_text=True)
     only_actions = only_actions.split("<tbody>")[1]
     assert "office.certificate_action" in only_actions and "sign_in_failed" not in only_actions
+
+
+def test_account_changes_on_the_command_line_are_in_the_staff_log(app, people):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["accounts", "disable", "--email", people["moderator"][1]])
+    assert result.exit_code == 0, result.output
+    [entry] = _entries(app, "cli.accounts.disable")
+    assert entry.role == "cli" and entry.detail["account"] == "moderator@harden.test"
+    created = runner.invoke(args=["accounts", "create", "--email", "new@harden.test", "--role", "officer"],
+                            input="a long enough passphrase\n")
+    assert created.exit_code == 0, created.output
+    [entry] = _entries(app, "cli.accounts.create")
+    assert entry.detail == {"account": "new@harden.test", "os_user": entry.detail["os_user"], "role": "officer"}
