@@ -6,6 +6,7 @@ Each of those is stopped here, once, before any view runs: the answer is a calm 
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -52,22 +53,36 @@ def safe_next(target: str | None, default: str) -> str:
     return target if is_safe_path(target) else default
 
 
+# Text no honest client sends and the stores cannot hold: NUL (PostgreSQL text refuses it) and lone UTF-16
+# surrogates (JSON's "\ud800" escape parses, but the text cannot be encoded as UTF-8 again).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def json_depth(value) -> int:
     """How deeply lists and objects nest in a parsed JSON value (iterative: a deep value cannot overflow it)."""
-    deepest, stack = 0, [(value, 1)]
+    return _walk(value)[0]
+
+
+def _walk(value) -> tuple[int, bool]:
+    """(nesting depth, whether any key or string holds unstorable text), in one iterative pass."""
+    deepest, unstorable, stack = 0, False, [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
             deepest = max(deepest, depth)
+            unstorable = unstorable or any(_UNSTORABLE.search(k) for k in item)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             deepest = max(deepest, depth)
             stack.extend((v, depth + 1) for v in item)
-    return deepest
+        elif isinstance(item, str) and not unstorable:
+            unstorable = _UNSTORABLE.search(item) is not None
+    return deepest, unstorable
 
 
 class RegistryRequest(Request):
-    """Flask's request with JSON bodies bounded in size (413) and nesting depth (400 as malformed JSON).
+    """Flask's request with JSON bodies bounded in size (413) and nesting depth, and without NUL or unpaired
+surrogates in any string (400, as malformed JSON).
 
     Python's parser raises RecursionError (not ValueError) on deep nesting, which Flask lets escape even
     with silent=True; here it is one more kind of malformed body.
@@ -83,13 +98,14 @@ class RegistryRequest(Request):
             # Not cached by the parent: a cached value would skip the depth check on the next call.
             value = super().get_json(force=force, silent=silent, cache=False)
         except RecursionError:
-            value, too_deep = None, True
+            value, refused = None, True
         else:
-            too_deep = value is not None and json_depth(value) > current_app.config["JSON_MAX_DEPTH"]
-        if too_deep:
+            depth, unstorable = _walk(value)
+            refused = unstorable or depth > current_app.config["JSON_MAX_DEPTH"]
+        if refused:
             if silent:
                 return None
-            raise BadRequest("JSON nested too deeply.")
+            raise BadRequest("JSON nested too deeply, or holding NUL or unpaired surrogates.")
         return value
 
 

@@ -78,6 +78,13 @@ def test_json_nested_beyond_the_limit_but_parseable_is_refused(client):
     assert response.status_code in (400, 422)
 
 
+@pytest.mark.parametrize("text", ["\\ud800", "a\\u0000b", "\\udfff\\ud800"])
+def test_json_strings_with_nul_or_unpaired_surrogates_are_refused(client, people, text):
+    body = '{"identifiers": ["' + people["certificate"] + '", "' + text + '"], "receipt": true}'
+    response = client.post("/api/v1/verify", data=body, content_type="application/json")
+    assert response.status_code in (400, 422) and response.get_json()["error"]["message"]
+
+
 def test_a_json_body_beyond_the_size_limit_is_413(app, client):
     body = '{"identifiers": ["' + "a" * (app.config["JSON_MAX_BYTES"] + 10) + '"]}'
     response = client.post("/api/v1/verify", data=body, content_type="application/json")

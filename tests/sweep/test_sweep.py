@@ -32,11 +32,17 @@ HOSTILE = [
     "a\x1bb", "\n\r", "/%0A", "\u202egnp.exe", "𠀀𠀁", "％", "a" * 3000, "2026-02-30", "9999-12-31",
     "0000-00-00", "true", "[]", "{}", "null", "%s%s%n", "\\", "//evil.example", "javascript:alert(1)",
 ]
+# JSON bodies sent to every POST route (forms must refuse them; the API must answer 4xx).
+HOSTILE_JSON = ["[1]", '"x"', "null", '{"identifiers": {"a": [1]}}', "[" * 1000 + "]" * 1000, '{"on": null}',
+                '{"identifiers": ["' + "a" * 300 + '"]}', "{", '"\\ud800"',
+                '{"identifiers": ["\\ud800"], "receipt": true}', '{"identifiers": ["a\\u0000b"], "receipt": true}']
 ROLES = ["anonymous", *[role.value for role in Role]]
 SAMPLE = len(HOSTILE) if os.environ.get("SWEEP_FULL") else int(os.environ.get("SWEEP_SAMPLE", "4"))
 # Routes that end the session run last for each role (the client signs in again after them).
 ENDS_SESSION = {"accounts.logout", "accounts.end_all_sessions"}
 SOURCE_NAMES = re.compile(r"""(?:args|form)\.get(?:list)?\(\s*["'](\w+)["']|(?:_text_arg|page_arg)\(\s*["'](\w+)["']""")
+# Every request whose sampled value is one of these sends a hostile JSON body instead of a form.
+JSON_TURN = {"[]", "{}", "null", "true"}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -174,6 +180,9 @@ def test_no_route_answers_a_hostile_value_with_a_5xx_or_a_traceback(sweep_app, r
         for method, path, hostile in _requests_for(rule, world, rng, action_values):
             if method == "GET":
                 response = client.get(path, query_string={name: hostile for name in query_names})
+            elif hostile in JSON_TURN:
+                response = client.post(path, data=rng.choice(HOSTILE_JSON), content_type="application/json",
+                                       headers={"X-CSRFToken": token})
             else:
                 data = {name: hostile for name in form_names}
                 data["csrf_token"] = token
