@@ -120,10 +120,11 @@ def _private_pages_are_not_stored(response):
     """A page opened with a private token (a complaint's tracking link) or by a signed-in user is for that
     person alone: no shared cache and no browser history cache may keep it."""
     from flask_login import current_user
-    if "token" in request.args:
-        if "no-store" not in response.headers.get("Cache-Control", ""):
-            response.headers["Cache-Control"] = "private, no-store"
-    elif "Cache-Control" not in response.headers and current_user and current_user.is_authenticated:
+    private = "token" in request.args or (request.endpoint != "static" and current_user
+                                          and current_user.is_authenticated)
+    # A page a signed-in user sees carries their name in the header and a CSRF token: never "public",
+    # even on pages anonymous visitors may cache (/v/<number>).
+    if private and "no-store" not in response.headers.get("Cache-Control", ""):
         response.headers["Cache-Control"] = "private, no-store"
     return response
 

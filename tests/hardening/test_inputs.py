@@ -143,8 +143,12 @@ def test_the_private_tracking_page_is_never_stored(client, people):
 
 
 def test_pages_seen_signed_in_are_not_stored(client, people):
+    public_path = f"/certificates/{people['certificate']}/qr.svg"
+    assert "public" in client.get(public_path).headers["Cache-Control"]
     login(client, people["officer"][1])
     assert "no-store" in client.get("/office").headers["Cache-Control"]
+    seen_signed_in = client.get(public_path)
+    assert seen_signed_in.status_code == 200 and seen_signed_in.headers["Cache-Control"] == "private, no-store"
 
 
 def test_hsts_is_sent_when_configured(tmp_path):
