@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry import clock, logs, resilience
+from registry import http as registry_http
 from registry.config import DefaultConfig, fill_paths, from_environment, is_production
 from registry.errors import register_error_handlers
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -66,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     if is_production(app.config):
         check_production(app.config)
+    registry_http.init_app(app)  # bounded <int:> converter and JSON limits, before any route registers
 
     # Scheme files are validated now, so a malformed one stops start-up naming the file.
     all_schemes()

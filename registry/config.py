@@ -131,6 +131,20 @@ class DefaultConfig:
     # Working days a company has to answer a sanction proposal before an officer may decide.
     SANCTION_RESPONSE_WORKDAYS = 5
 
+    # Hardening (docs/security.md). JSON bodies: size in bytes (413 beyond) and nesting depth (400 beyond).
+    JSON_MAX_BYTES = 256 * 1024
+    JSON_MAX_DEPTH = 20
+    # Strict-Transport-Security max-age in seconds; 0 sends no header (set it once the site is HTTPS only).
+    HSTS_SECONDS = 0
+    WATCH_RATE_LIMIT = "10 per hour;30 per day"
+    # Sign-in limits per account across all addresses. Past LOGIN_ACCOUNT_FREE_FAILURES
+    # failures in LOGIN_FAILURE_WINDOW_SECONDS an account waits 2, 4, 8 … up to LOGIN_MAX_DELAY_SECONDS
+    # between attempts (slowed, never locked out), and its owner is told by e-mail once per window.
+    # (The per-address limits are LOGIN_RATE_LIMIT, per address and e-mail, and LOGIN_IP_RATE_LIMIT, above.)
+    LOGIN_ACCOUNT_FREE_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 3600
+    LOGIN_MAX_DELAY_SECONDS = 900
+
 
 # Settings read from the environment whose type cannot be read off their default (None). Every other
 # setting of DefaultConfig with a str, int, float or bool default is read too, parsed as that type.
@@ -172,6 +186,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SMS_GATEWAY_TIMEOUT": float,
     "COMPLAINT_FILING_CLIENT_RATE_LIMIT": str,
     "COMPLAINT_LINK_RESEND_RATE_LIMIT": str,
+    "HSTS_SECONDS": int,
+    "WATCH_RATE_LIMIT": str,
+    "LOGIN_ACCOUNT_FREE_FAILURES": int,
+    "LOGIN_MAX_DELAY_SECONDS": int,
 }
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}

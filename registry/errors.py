@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -80,6 +80,7 @@ HTTP_MESSAGES = {
     405: lambda: _("This address does not accept that kind of request."),
     410: lambda: _("This is no longer available."),
     413: lambda: _("The upload is too large."),
+    415: lambda: _("This address does not accept data in that format."),
     422: lambda: _("Some of what you entered is not valid."),
     429: lambda: _("Too many requests. Please wait a moment and try again."),
 }
@@ -96,9 +97,14 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         status = error.code or 500
         message_for = HTTP_MESSAGES.get(status)
-        response = _render(status, error.name.lower().replace(" ", "_"), message_for() if message_for else error.description)
+        response = make_response(_render(status, error.name.lower().replace(" ", "_"),
+                                         message_for() if message_for else error.description))
         if status == 429 and getattr(error, "retry_after", None):
-            response[0].headers["Retry-After"] = str(error.retry_after)
+            response.headers["Retry-After"] = str(error.retry_after)
+        # RFC 9110: a 405 names the methods the address does accept (werkzeug puts them on the exception).
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
         return response
 
     @app.errorhandler(Exception)

@@ -19,8 +19,13 @@ login_manager.localize_callback = gettext
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    from registry.accounts import sessions
     from registry.accounts.models import User
     try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError, OverflowError):
         return None
+    # Server-side validity: the account is active and this browser's session row still exists for it.
+    if user is None or not sessions.is_valid(user):
+        return None
+    return user

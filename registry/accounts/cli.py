@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from registry.accounts import services
+from registry.accounts import audit, services
 from registry.errors import RegistryError
 from registry.extensions import db
 
@@ -33,6 +33,7 @@ def create_command(email, role, company_uscc):
         db.session.rollback()
         detail = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
         raise click.ClickException(f"{error.message} {detail}".strip()) from None
+    _record("cli.accounts.create", user.email, role=user.role)
     db.session.commit()
     click.echo(f"created {user.role} account {user.email}")
 
@@ -75,5 +76,17 @@ def _set_active(email: str, active: bool) -> None:
         user = services.set_active(email, active)
     except RegistryError as error:
         raise click.ClickException(error.message) from None
+    _record(f"cli.accounts.{'enable' if active else 'disable'}", user.email)
     db.session.commit()
     click.echo(f"{'enabled' if active else 'disabled'} {user.email}")
+
+
+def _record(action: str, account: str, **detail) -> None:
+    """Account changes made on the server's command line go into the staff log too, naming the OS user."""
+    import getpass
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):
+        operator = ""
+    entry = audit.record(db.session, action, detail={"account": account, "os_user": operator, **detail})
+    entry.role = "cli"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -127,16 +126,9 @@ def change_password(user: User, *, current: str, new: str) -> None:
         raise ValidationError(_("The current password is not right."), fields={"current": _("Not right.")})
     check_password_strength(new, user.email)
     user.password_hash = hash_password(new)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative paths; anything else (other hosts, //host, backslashes) goes to default."""
-    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    # Whoever knew the old password may hold a session: every other browser is signed out.
+    from registry.accounts.sessions import end_all
+    end_all(user, keep_current=True)
 
 
 @dataclass(frozen=True)
@@ -198,4 +190,7 @@ def set_active(email: str, active: bool) -> User:
     if user is None:
         raise NotFound(_("No account has this e-mail address."))
     user.active = active
+    if not active:
+        from registry.accounts.sessions import end_all
+        end_all(user)
     return user

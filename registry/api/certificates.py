@@ -140,6 +140,9 @@ def verify():
     except ValueError as error:
         message = _identifier_error(str(error))
         raise ValidationError(message, fields={"identifiers": message}) from error
+    if "on" in payload and not isinstance(payload["on"], str):
+        # The schema says string: null is not "today" (a client bug would otherwise go unnoticed).
+        raise ValidationError(_("Enter the date as YYYY-MM-DD."), fields={"on": _("Enter the date as YYYY-MM-DD.")})
     on = _date_value(payload.get("on")) if "on" in payload else None
     wants_receipt = payload.get("receipt", False)
     if not isinstance(wants_receipt, bool):

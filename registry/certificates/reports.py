@@ -107,11 +107,7 @@ def file_fake_mark_report(*, reason: str, certificate_number: str, where_seen: s
     photo_file = photo_type = None
     if photo:
         extension, photo_type = check_photo(photo)
-        directory = upload_dir()
-        os.makedirs(directory, exist_ok=True)
         photo_file = f"{uuid.uuid4().hex}.{extension}"
-        with open(os.path.join(directory, photo_file), "wb") as handle:
-            handle.write(photo)
     case_number = new_case_number(clock.today())
     while db.session.scalar(select(FakeMarkReport.id).where(FakeMarkReport.case_number == case_number)) is not None:
         case_number = new_case_number(clock.today())
@@ -121,6 +117,11 @@ def file_fake_mark_report(*, reason: str, certificate_number: str, where_seen: s
                             photo_file=photo_file, photo_type=photo_type)
     db.session.add(report)
     db.session.flush()
+    if photo_file:
+        # Written once the row exists; deleted again if the transaction does not commit.
+        from registry.complaints.uploads import write_new_file
+        os.makedirs(upload_dir(), exist_ok=True)
+        write_new_file(os.path.join(upload_dir(), photo_file), photo)
     return report
 
 

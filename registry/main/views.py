@@ -1,13 +1,12 @@
 """Home page, language switch and health check."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from registry.certificates import services as certificate_services
 from registry.extensions import db
+from registry.http import safe_next
 from registry.i18n import LANG_COOKIE, normalise_locale
 
 bp = Blueprint("main", __name__)
@@ -19,21 +18,11 @@ def home():
     return render_template("main/home.html", counts=counts)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes home (no open redirect)."""
-    if not target:
-        return url_for("main.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.home")
-    return target
-
-
 @bp.route("/lang/<code>")
 def switch_language(code: str):
     """Remember the chosen language for a year, then go back to the page the user was on."""
     locale = normalise_locale(code)
-    response = make_response(redirect(_safe_next(request.args.get("next"))))
+    response = make_response(redirect(safe_next(request.args.get("next"), url_for("main.home"))))
     if locale:
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from registry.fields import BoundedIntegerField
 from registry.office.services import AuditInput
 
 ENTERPRISE_TYPES = [("production", _l("Manufacturer")), ("sales_service", _l("Sales and service"))]
@@ -64,7 +64,7 @@ class AuditFormBase(FlaskForm):
     mode = RadioField(_l("How the audit is entered"), default="sheet",
                       choices=[("sheet", _l("Score sheet, indicator by indicator")), ("total", _l("Totals only"))])
     audited_on = DateField(_l("Audit date"), validators=[Optional()])
-    special_deductions = IntegerField(_l("Special deductions (特别扣分项, count)"), default=0,
+    special_deductions = BoundedIntegerField(_l("Special deductions (特别扣分项, count)"), default=0,
                                       validators=[Optional(), NumberRange(min=0, max=100)])
     bonus = StringField(_l("Special bonus (特别加分项, points)"), default="0", validators=[Length(max=10)])
     earned_total = StringField(_l("Points earned (totals only)"), validators=[Length(max=12)])

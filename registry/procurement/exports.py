@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -90,16 +91,34 @@ def bulk_csv(result: bulk.BulkResult) -> bytes:
 
 
 def bulk_xlsx(result: bulk.BulkResult) -> bytes:
-    from openpyxl import Workbook
     header, rows = bulk_table(result)
+    return xlsx_bytes("verification", header, rows, (24, 10, 30, 22, 18, 14, 10, 14, 14, 12, 8, 30, 30))
+
+
+# XML 1.0 (and so XLSX) cannot hold C0 control characters other than tab, newline and carriage return.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_cell(value):
+    """A value as it may go into a sheet: numbers as they are; text formula-safe, with the characters XML
+    cannot hold replaced by U+FFFD (openpyxl refuses them with an error: a bulk input made that a 500)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _XML_ILLEGAL.sub("\ufffd", _formula_safe(value))
+
+
+def xlsx_bytes(title: str, header: list, rows: list[list], widths: tuple[int, ...] = ()) -> bytes:
+    """The one XLSX writer: every cell passes xlsx_cell, so no text can make the file unwritable."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "verification"
-    sheet.append(header)
+    sheet.title = title
+    sheet.append([xlsx_cell(v) for v in header])
     for row in rows:
-        sheet.append([v if isinstance(v, int) else _formula_safe(v) for v in row])
-    for column, width in zip("ABCDEFGHIJKLM", (24, 10, 30, 22, 18, 14, 10, 14, 14, 12, 8, 30, 30), strict=True):
-        sheet.column_dimensions[column].width = width
+        sheet.append([xlsx_cell(v) for v in row])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

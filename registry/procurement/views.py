@@ -97,7 +97,7 @@ def bulk_export(fmt: str):
         body, mimetype = exports.bulk_csv(result), "text/csv; charset=utf-8"
     else:
         body, mimetype = exports.bulk_xlsx(result), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={
+    return Response(body, content_type=mimetype, headers={
         "Content-Disposition": f"attachment; filename=verification-{_stamp()}.{fmt}"})
 
 
@@ -190,7 +190,12 @@ def feed_province(province: str):
     return _atom(info, entries)
 
 
+def watch_limit() -> str:
+    return current_app.config["WATCH_RATE_LIMIT"]
+
+
 @bp.route("/feeds/watch", methods=["POST"])
+@limiter.limit(watch_limit)
 def watch_create():
     form = {"usccs": request.form.get("usccs", "")}
     try:
@@ -229,7 +234,7 @@ def data_index():
 
 def _open_data(kind: str, mimetype: str) -> Response:
     export = exports.open_data(kind)
-    response = Response(export.body, mimetype=mimetype)
+    response = Response(export.body, content_type=mimetype)  # mimetype= would add a second charset
     response.headers["X-Ledger-Head-Seq"] = str(export.head_seq)
     response.headers["X-Ledger-Head-Hash"] = export.head_hash
     response.headers["Cache-Control"] = f"public, max-age={exports.OPEN_DATA_MAX_AGE}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
 from registry.certificates.rules import DEFAULT_POLICY, STORED_STATUSES, StatusPolicy, effective_status
@@ -94,9 +95,12 @@ class IndexStore:
             raise IndexUnavailable("old schema version")
         path = self.root / name
         try:
-            if not whoosh_index.exists_in(str(path)):
+            # Without memory mapping: a segment truncated under a mapped reader kills the whole process with
+            # SIGBUS (every page down, no log line); read through ordinary files, damage is an exception.
+            storage = FileStorage(str(path), supports_mmap=False)
+            if not storage.index_exists():
                 raise IndexUnavailable("missing")
-            return whoosh_index.open_dir(str(path))
+            return storage.open_index()
         except IndexUnavailable:
             raise
         except Exception as error:  # a damaged TOC or segment: report, never crash the page
@@ -199,11 +203,24 @@ class SearcherHolder:
         self._generation: str | None = None
         self._caches = Caches()
         self._segment_caches: dict[str, SegmentCache] = {}
+        self._broken: tuple[object, str] | None = None  # (searcher, reason) that failed while reading
+
+    def mark_broken(self, error: BaseException) -> None:
+        """Reading the index failed (a damaged segment): until the index changes (a rebuild, a new
+        version), get() raises IndexUnavailable, so search uses the database fallback and /healthz says so."""
+        with self._lock:
+            if self._searcher is not None:
+                self._broken = (self._searcher, f"broken: {type(error).__name__}")
 
     def get(self):
         """(searcher, caches), current with the live index; raises IndexUnavailable."""
         with self._lock:
             name = self.store.current_name()
+            if self._broken is not None:
+                searcher, reason = self._broken
+                if searcher is self._searcher and name == self._generation and _still_current(searcher):
+                    raise IndexUnavailable(reason)
+                self._broken = None
             if self._searcher is None or name != self._generation:
                 self._searcher = self.store.open().searcher()
                 self._generation = name
@@ -243,6 +260,13 @@ class SearcherHolder:
                 with contextlib.suppress(Exception):
                     self._searcher.close()
             self._searcher = None
+
+
+def _still_current(searcher) -> bool:
+    try:
+        return searcher.up_to_date()
+    except Exception:
+        return True
 
 
 def _segments(searcher):

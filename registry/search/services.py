@@ -121,8 +121,9 @@ def search(request: SearchRequest) -> SearchOutcome:
         if str(error) == "missing" and register_is_empty():
             return SearchOutcome(request, [], 0, {}, degraded=False, today=today)
         log.warning("search index unavailable (%s); using the database fallback", error)
-    except Exception:
+    except Exception as error:
         log.exception("search index failed; using the database fallback")
+        s.holder.mark_broken(error)  # until the index changes: /healthz reports it, searches skip it
     return search_database(request, today)
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI document matches what the code does: schemathesis generates requests (valid and invalid)
 from /api/v1/openapi.json, calls the real app over WSGI and checks every answer against the document
-(status codes, content types, response schemas, no server errors, invalid input refused).
+(status codes, content types, headers, response schemas, no server errors, invalid input refused, valid
+input accepted, 405 with Allow for unsupported methods: every built-in check).
 
 Schemathesis' pytest plugin does not run under the installed pytest, so the operations are driven
 through its Python API with Hypothesis directly; a bounded number of examples keeps this well under a minute.
@@ -12,10 +13,15 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
 from tests.procurement.conftest import build_register
 
 EXAMPLES_PER_OPERATION_AND_MODE = 15
+load_all_checks()
+# Every built-in check, not only the default set (which leaves out, e.g., unsupported_method and the
+# Allow header of a 405, negative and positive data handling).
+ALL_CHECKS = CHECKS.get_all()
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def test_api_answers_match_the_openapi_document(api_schema, mode):
         @settings(max_examples=EXAMPLES_PER_OPERATION_AND_MODE, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
-            case.call_and_validate()
+            case.call_and_validate(checks=ALL_CHECKS)
 
         try:
             check()

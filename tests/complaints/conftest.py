@@ -10,6 +10,7 @@ from PIL import Image
 from registry.accounts.models import User
 from registry.extensions import db
 from tests.factories import make_certificate
+from tests.signing import sign_in_session
 
 _n = itertools.count(1)
 
@@ -58,9 +59,7 @@ def world(app):
 
 
 def sign_in(client, user_id: int) -> None:
-    with client.session_transaction() as s:
-        s["_user_id"] = str(user_id)
-        s["_fresh"] = True
+    sign_in_session(client, user_id)
 
 
 def file_via_client(client, certificate_number: str, **overrides) -> tuple[str, str]:

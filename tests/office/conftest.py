@@ -6,6 +6,7 @@ import pytest
 from registry.accounts.models import Role, User
 from registry.extensions import db
 from tests.factories import make_certificate, make_company
+from tests.signing import sign_in_session
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,10 +31,8 @@ def _password_hash() -> str:
 
 
 def sign_in(client, user_id: int) -> None:
-    """Put the user in the session the way Flask-Login does after a real login (the login page has its own tests)."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    """Put the user in the session the way a real login does (the login page has its own tests)."""
+    sign_in_session(client, user_id)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from registry.accounts.models import User
 from registry.certificates import lifecycle
 from registry.extensions import db
 from tests.factories import make_certificate, make_company
+from tests.signing import sign_in_session
 
 BASE = "https://registry.test"  # PUBLIC_BASE_URL in tests/conftest.py
 
@@ -52,6 +53,4 @@ def sign_in(client, app, role: str, email: str | None = None) -> None:
         db.session.add(user)
         db.session.commit()
         user_id = user.id
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    sign_in_session(client, user_id)
