@@ -46,8 +46,15 @@ def record(session: Session, action: str, *, user: User | None = None, email: st
     return entry
 
 
+def _is_the_requests_session(session: Session) -> bool:
+    """Only the request's own session records its action: a side session opened while it commits (the search
+    index's rebuild after commit, say) is bookkeeping, and the request's session may no longer run SQL then."""
+    from registry.extensions import db
+    return db.session.registry.has() and session is db.session.registry()
+
+
 def _collect(session: Session, _flush_context) -> None:
-    if not has_request_context() or request.method not in WRITE_METHODS:
+    if not has_request_context() or request.method not in WRITE_METHODS or not _is_the_requests_session(session):
         return
     changes: dict[str, set] = session.info.setdefault(_CHANGES, {})
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -72,7 +79,7 @@ def _signed_in_user() -> User | None:
 def _record_action(session: Session) -> None:
     """before_commit: one entry for the signed-in user's write request, holding what this commit changed."""
     if (not has_request_context() or request.method not in WRITE_METHODS or request.endpoint in SELF_RECORDING
-            or session.info.get(_RECORDING)):
+            or session.info.get(_RECORDING) or not _is_the_requests_session(session)):
         return
     session.info[_RECORDING] = True
     try:

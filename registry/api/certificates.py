@@ -52,8 +52,10 @@ def _date_value(raw, name: str = "on"):
 @limiter.limit(api_limit)
 def search_certificates():
     """Search with filters and pagination."""
+    # Present but empty is not "any status": the schema's enum has no empty value, so say so.
+    raw_status = request.args.get("status")
     status = _text_arg("status")
-    if status is not None and status not in {s.value for s in CertificateStatus}:
+    if raw_status is not None and status not in {s.value for s in CertificateStatus}:
         raise ValidationError(_("Unknown status."), fields={"status": _("Unknown status.")})
     filters = CertificateFilters(level=_text_arg("level"), status=status, province=_text_arg("province"),
                                  industry=_text_arg("industry"), scheme=_text_arg("scheme"))

@@ -105,7 +105,7 @@ def _build_world() -> dict:
     return {"accounts": accounts, "token": token, "values": {
         "number": certificate.number, "company_id": str(company.id), "audit_id": str(audit.id),
         "tracking": complaint.tracking_number, "case_number": report.case_number, "attachment_id": "1",
-        "proposal_id": "1", "uscc": company.uscc, "province": company.province, "token": watchlist.token,
+        "proposal_id": "1", "message_id": "1", "uscc": company.uscc, "province": company.province, "token": watchlist.token,
         "code": "en", "fmt": "csv", "filename": "css/site.css"}}
 
 
