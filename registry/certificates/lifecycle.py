@@ -179,3 +179,73 @@ def change_level(certificate: Certificate, *, new_level: str, reason: str, actor
         certificate.score = score
     return record_event(certificate, "level_changed", actor_role=actor.role, reason=reason, public_text=public_text,
                         extra={"level_before": old_level, **(extra or {})})
+
+
+# --- sanctions and appeals ---
+# Added by the sanctions work (issue 10 item 3). Same shape as the operations above: check the role and
+# the transition, write the row, then its ledger entry. A suspension with no end date (suspended_until
+# None) never runs out into revocation under rules.effective_status, so holding a suspension open needs
+# no change to the status rule: the decision that closes the hold sets an end date again.
+
+def suspend_provisionally(certificate: Certificate, *, reason: str, actor, public_text: str,
+                          extra: dict | None = None) -> LedgerEntry:
+    """Suspend at once, with no end date, until the decision on a sanction proposal (an officer's explicit
+    decision during the company's hearing window). The ledger entry says it is provisional.
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    reason = require_reason(reason)
+    today = clock.today()
+    _check_transition(certificate, LifecycleAction.SUSPEND, today)
+    certificate.status = CertificateStatus.SUSPENDED.value
+    certificate.suspended_until = None
+    certificate.status_reason = reason
+    certificate.status_changed_on = today
+    return record_event(certificate, "suspended", actor_role=actor.role, reason=reason, public_text=public_text,
+                        extra={"provisional": True, **(extra or {})})
+
+
+def set_suspension_end(certificate: Certificate, *, until: dt.date | None, reason: str, actor, public_text: str,
+                       extra: dict | None = None) -> LedgerEntry:
+    """Change when a decided suspension ends: None holds it open (an appeal is pending, or a provisional
+    suspension becomes the sanction's), a date after today lets it run to that day.
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    reason = require_reason(reason)
+    today = clock.today()
+    if (certificate.status != CertificateStatus.SUSPENDED.value
+            or certificate.effective_status(today) is not CertificateStatus.SUSPENDED):
+        raise InvalidTransition(_("This certificate is not suspended; its suspension cannot be changed."))
+    if until is not None and until <= today:
+        raise ValidationError(_("The suspension must end after today."), fields={"until": until.isoformat()})
+    certificate.suspended_until = until
+    certificate.status_reason = reason
+    return record_event(certificate, "suspension_changed", actor_role=actor.role, reason=reason,
+                        public_text=public_text, extra={"suspended_until": until.isoformat() if until else None,
+                                                        **(extra or {})})
+
+
+def lift_suspension(certificate: Certificate, *, reason: str, actor, public_text: str,
+                    extra: dict | None = None) -> LedgerEntry:
+    """Lift a decided suspension with the decision's own public note (a rejected proposal, an upheld appeal).
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    reason = require_reason(reason)
+    today = clock.today()
+    _check_transition(certificate, LifecycleAction.RESTORE, today)
+    if certificate.status != CertificateStatus.SUSPENDED.value:
+        raise InvalidTransition(_("This certificate is not suspended by a decision; there is nothing to lift."))
+    certificate.status = CertificateStatus.VALID.value
+    certificate.suspended_until = None
+    certificate.status_reason = ""
+    certificate.status_changed_on = today
+    return record_event(certificate, "restored", actor_role=actor.role, reason=reason, public_text=public_text,
+                        extra=extra)
