@@ -25,7 +25,7 @@ from registry.certificates import services as certificate_services
 from registry.complaints import calendar, forms, presenters, rules, services, uploads
 from registry.complaints import models as _models  # noqa: F401  (create_all must see the tables)
 from registry.complaints.models import ComplaintAttachment
-from registry.complaints.policy import deadline_policy, sanction_policy
+from registry.complaints.policy import deadline_policy, hearing_policy, sanction_policy
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
 from registry.paging import page_arg
@@ -42,7 +42,12 @@ def complaint_helpers():
     def complaint_block(certificate):
         return {"stats": services.certificate_stats(certificate.id),
                 "summaries": services.public_summaries(certificate.id, limit=5)}
-    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy}
+    def sanction_block(certificate):
+        today = clock.today()
+        return [{"proposal": p, "overdue": services.is_appeal_overdue(p, today)}
+                for p in services.public_sanctions(certificate.id)]
+    return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy,
+            "sanction_block": sanction_block, "complaint_hearing_policy": hearing_policy}
 
 
 def _filing_rate_limit() -> str:
@@ -308,7 +313,10 @@ def sanction_rules():
 @bp.route("/sanctions")
 @role_required(*STAFF, "company")
 def sanctions():
-    return render_template("complaints/sanctions.html", proposals=services.sanction_proposals(current_user))
+    today = clock.today()
+    proposals = services.sanction_proposals(current_user)
+    return render_template("complaints/sanctions.html", proposals=proposals, today=today,
+                           overdue={p.id for p in proposals if services.is_appeal_overdue(p, today)})
 
 
 @bp.route("/sanctions/<int:proposal_id>")
@@ -317,10 +325,12 @@ def sanction(proposal_id: int):
     proposal = services.get_proposal(proposal_id, current_user)
     return render_template("complaints/sanction.html", proposal=proposal,
                            form=forms.SanctionForm(formdata=None, version=proposal.version),
-                           can_decide=services.can_decide_now(proposal), today=clock.today())
+                           can_decide=services.can_decide_now(proposal),
+                           can_provisional=services.can_suspend_provisionally(proposal),
+                           appeal_overdue=services.is_appeal_overdue(proposal), today=clock.today())
 
 
-SANCTION_ACTIONS = {"respond", "decide", "appeal", "decide_appeal"}
+SANCTION_ACTIONS = {"respond", "decide", "appeal", "decide_appeal", "provisional"}
 
 
 @bp.route("/sanctions/<int:proposal_id>/<action>", methods=["POST"])
@@ -338,6 +348,9 @@ def sanction_action(proposal_id: int, action: str):
             services.respond_to_sanction(proposal, current_user, text=form.text.data)
         elif action == "appeal":
             services.appeal_sanction(proposal, current_user, text=form.text.data)
+        elif action == "provisional":
+            services.suspend_provisionally(proposal, current_user, reason=form.text.data,
+                                           expected_version=form.version.data)
         elif form.decision.data not in ("confirm", "reject"):
             raise ValidationError(_("Choose confirm or reject."))
         elif action == "decide":
