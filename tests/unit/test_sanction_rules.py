@@ -14,8 +14,8 @@ from registry.complaints.rules import (
     PolicyError,
     SanctionAction,
     appeal_decide_by,
-    resumed_suspension_end,
     respond_by,
+    resumed_suspension_end,
     superseding_entry,
 )
 
