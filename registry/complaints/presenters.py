@@ -36,7 +36,7 @@ SANCTION_ACTION_NAMES = {"special_audit": _l("special audit required"), "lower_l
 SANCTION_STATE_NAMES = {
     "proposed": _l("Proposed, awaiting decision"), "confirmed": _l("Confirmed and applied"), "rejected": _l("Rejected"),
     "superseded": _l("Replaced by a heavier proposal"), "appealed": _l("Appealed"),
-    "appeal_upheld": _l("Appeal upheld, sanction reversed"), "appeal_dismissed": _l("Appeal dismissed"),
+    "appeal_upheld": _l("Appeal upheld"), "appeal_dismissed": _l("Appeal dismissed"),
 }
 
 
