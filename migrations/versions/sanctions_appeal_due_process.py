@@ -25,12 +25,16 @@ def upgrade():
         batch_op.add_column(sa.Column('appeal_decided_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('held_suspension_end', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('appeal_note', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('appeal_superseded_by', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('appeal_superseded_on', sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f('ix_sanction_proposal_appeal_decide_by'), ['appeal_decide_by'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('sanction_proposal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sanction_proposal_appeal_decide_by'))
+        batch_op.drop_column('appeal_superseded_on')
+        batch_op.drop_column('appeal_superseded_by')
         batch_op.drop_column('appeal_note')
         batch_op.drop_column('held_suspension_end')
         batch_op.drop_column('appeal_decided_on')

@@ -178,7 +178,11 @@ class SanctionProposal(db.Model):
     appeal_decide_by: Mapped[dt.date | None] = mapped_column(Date, index=True)
     appeal_decided_on: Mapped[dt.date | None] = mapped_column(Date)
     held_suspension_end: Mapped[dt.date | None] = mapped_column(Date)
-    appeal_note: Mapped[str] = mapped_column(Text, default="")
+    appeal_note: Mapped[str] = mapped_column(Text, default="")   # as written to the ledger (zh-Hans)
+    # What the note is made of, so pages say it in the reader's language: the ledger kind of the later
+    # decision and its day, or the certificate's status when it is no longer valid or suspended.
+    appeal_superseded_by: Mapped[str | None] = mapped_column(String(40))
+    appeal_superseded_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

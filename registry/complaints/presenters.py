@@ -1,6 +1,7 @@
 """Words for complaint states, outcomes, categories and sanction steps, in the user's language."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 STATE_NAMES = {
@@ -78,3 +79,17 @@ def sanction_action_name(action: str) -> str:
 
 def sanction_state_name(state: str) -> str:
     return _name(SANCTION_STATE_NAMES, state)
+
+
+def appeal_note(proposal) -> str:
+    """Why an upheld appeal changed nothing, in the reader's language (the ledger keeps the zh-Hans record)."""
+    cause = proposal.appeal_superseded_by
+    if not cause:
+        return ""
+    from registry.presenters import ledger_kind_name, status_view
+    if cause.startswith("status:"):
+        return _("The appeal was upheld, but the certificate is now %(status)s, so nothing was changed.",
+                 status=status_view(cause.split(":", 1)[1]).word)
+    day = proposal.appeal_superseded_on.isoformat() if proposal.appeal_superseded_on else "—"
+    return _("The appeal was upheld, but a later decision (%(kind)s, %(day)s) has since replaced what the "
+             "sanction changed; that decision stands.", kind=ledger_kind_name(cause), day=day)

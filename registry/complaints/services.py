@@ -1192,10 +1192,12 @@ def _reverse_on_appeal(proposal, officer, reason, later, words, extra, today) ->
     if not in_force:
         from registry.presenters import ledger_kind_name, status_view
         if later is not None:
+            proposal.appeal_superseded_by, proposal.appeal_superseded_on = later.kind, later.effective_on
             note = _public(lambda: _("Appeal upheld (%(words)s), but a later decision (%(kind)s, %(day)s) has since "
                                      "replaced what the sanction changed; that decision stands.", words=words,
                                      kind=ledger_kind_name(later.kind), day=later.effective_on.isoformat()))
         else:
+            proposal.appeal_superseded_by = "status:" + certificate.effective_status(today).value
             note = _public(lambda: _("Appeal upheld (%(words)s); the certificate is now %(status)s, so nothing is "
                                      "changed.", words=words, status=status_view(certificate.effective_status(today)).word))
         proposal.appeal_note = note

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from registry.certificates.models import Certificate
-from registry.complaints import services
+from registry.complaints import presenters, services
 from registry.complaints.models import SanctionProposal
 from registry.errors import InvalidTransition
 from registry.extensions import db
@@ -83,6 +83,10 @@ def test_an_upheld_appeal_after_a_later_audit_regrade_keeps_the_audited_level_wi
     assert cert(people).level == "5"
     assert proposal.state == "appeal_upheld" and "等级变更" in proposal.appeal_note
     assert ledger_texts()[-1] == proposal.appeal_note and "该决定继续有效" in proposal.appeal_note
+    # Pages say it in the reader's language; the ledger keeps the record in the legal language.
+    with force_locale("en"):
+        assert "Level changed, 2026-06-10" in presenters.appeal_note(proposal)
+    assert "该决定继续有效" in presenters.appeal_note(proposal)
 
 
 def test_an_upheld_appeal_after_the_officer_restored_the_certificate_changes_nothing_and_says_why(people):
