@@ -1019,6 +1019,9 @@ def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reaso
                     (_("Confirmed: %(action)s.", action=sanction_action_name(proposal.action)) if confirm
                      else _("Rejected: no sanction.")) + " " + reason)
     db.session.flush()
+    # Complaints closed while this proposal was pending (and not heavier) were counted by nobody: now that
+    # its own complaints are spent, the rest are weighed again at once rather than at the next closing.
+    evaluate_sanctions(proposal.certificate)
     return proposal
 
 

@@ -226,3 +226,14 @@ def test_a_zero_hearing_window_in_the_config_is_refused_not_applied(people):
     from registry.complaints.rules import PolicyError
     with pytest.raises(PolicyError):
         close(people, severity="critical")
+
+
+def test_complaints_closed_while_a_proposal_was_pending_are_weighed_once_it_is_decided(people):
+    first = close(people, severity="critical")            # proposes suspension
+    assert close(people, severity="critical") is None     # not heavier: waits behind the pending one
+    services.respond_to_sanction(first, people["company"], text="说明")
+    services.decide_sanction(first, people["officer"], confirm=False, reason="证据不足")
+    db.session.commit()
+    pending = db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "proposed")).all()
+    assert len(pending) == 1 and pending[0].rule_id == "critical"
+    assert not set(pending[0].complaint_ids) & set(first.complaint_ids)
