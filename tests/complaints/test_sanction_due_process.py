@@ -126,6 +126,21 @@ def test_a_suspension_under_appeal_does_not_run_out_into_revocation_and_an_uphel
     assert ledger_texts()[-1].startswith("申诉成立，暂停已解除")
 
 
+def test_the_daily_tick_does_not_revoke_a_suspension_held_for_an_appeal(people):
+    from registry.office.tick import run_tick
+    proposal = critical_suspension(people)
+    services.appeal_sanction(proposal, people["company"], text="申诉")
+    db.session.commit()
+    set_today("2026-10-01")
+    run_tick(dt.date(2026, 10, 1))
+    db.session.commit()
+    assert cert(people).status == "suspended" and cert(people).effective_status().value == "suspended"
+    assert "revoked" not in db.session.scalars(select(LedgerEntry.kind)).all()
+    # Replayed from the ledger, the days of the hold are suspended too, past the original end.
+    from registry.certificates.history import status_on
+    assert status_on(cert(people), dt.date(2026, 9, 20)).status.value == "suspended"
+
+
 def test_a_dismissed_appeal_resumes_the_suspension_for_the_days_it_had_left(people):
     proposal = critical_suspension(people)
     set_today("2026-08-31")   # 5 days left
