@@ -130,6 +130,9 @@ class DefaultConfig:
     SANCTION_RULES_PATH: str | None = None
     # Working days a company has to answer a sanction proposal before an officer may decide.
     SANCTION_RESPONSE_WORKDAYS = 5
+    # The same for a critical proposal (shorter, never zero), and the body's time to decide an appeal.
+    SANCTION_CRITICAL_RESPONSE_WORKDAYS = 2
+    SANCTION_APPEAL_DECIDE_WORKDAYS = 10
 
     # Hardening (docs/security.md). JSON bodies: size in bytes (413 beyond) and nesting depth (400 beyond).
     JSON_MAX_BYTES = 256 * 1024

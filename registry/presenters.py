@@ -118,5 +118,5 @@ def ledger_kind_name(kind: str) -> str:
         "level_changed": _("Level changed"), "suspended": _("Suspended"), "restored": _("Restored"),
         "revoked": _("Revoked"), "withdrawn": _("Withdrawn"), "expired": _("Expired"), "renewed": _("Renewed"),
         "updated": _("Public details changed"), "complaint_outcome": _("Complaint outcome"),
-        "sanction": _("Sanction"),
+        "sanction": _("Sanction"), "suspension_changed": _("Suspension end changed"),
     }.get(kind, kind)

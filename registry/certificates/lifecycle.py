@@ -485,3 +485,63 @@ def revoke_ended_suspension(certificate: Certificate, today: dt.date) -> LedgerE
     certificate.status_changed_on = effective_on
     return record_event(certificate, "revoked", actor_role=SYSTEM.role, reason=reason, message=reason,
                         effective_on=effective_on, extra={"cause": "suspension_ended", "suspended_until": ended.isoformat()})
+
+
+# --- sanctions and appeals ---
+# Added by the sanctions work (issue 10 item 3). Same shape as the operations above: role, locks, state
+# under them, transition, row, ledger entry. A suspension with no end date (suspended_until None) never
+# runs out into revocation under rules.effective_status, so holding a suspension open for a pending
+# decision needs no change to the status rule: the decision that closes the hold sets an end date again.
+
+def suspend_provisionally(certificate: Certificate, *, reason, actor, message: LedgerMessage,
+                          extra: dict | None = None) -> LedgerEntry:
+    """Suspend at once, with no end date, until the decision on a sanction proposal (an officer's explicit
+    decision during the company's hearing window). The ledger entry says it is provisional.
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    reason = _reason(reason)
+    today = clock.today()
+    lock_certificates(certificate)
+    _check_transition(certificate, LifecycleAction.SUSPEND, today)
+    certificate.status = CertificateStatus.SUSPENDED.value
+    certificate.suspended_until = None
+    certificate.status_reason = _status_reason_text(reason)
+    certificate.status_changed_on = today
+    return record_event(certificate, "suspended", actor_role=actor.role, reason=reason, message=message,
+                        extra={"provisional": True, **(extra or {})})
+
+
+def set_suspension_end(certificate: Certificate, *, until: dt.date | None, reason, actor, message: LedgerMessage,
+                       extra: dict | None = None) -> LedgerEntry:
+    """Change when a decided suspension ends: None holds it open (an appeal is pending), a date after today
+    lets it run to that day (a provisional suspension confirmed, an appeal dismissed).
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    reason = _reason(reason)
+    today = clock.today()
+    if until is not None and until <= today:
+        raise ValidationError(_("The suspension must end after today."), fields={"until": until.isoformat()})
+    lock_certificates(certificate)
+    if (certificate.status != CertificateStatus.SUSPENDED.value
+            or certificate.effective_status(today) is not CertificateStatus.SUSPENDED):
+        raise InvalidTransition(_("This certificate is not suspended; its suspension cannot be changed."))
+    certificate.suspended_until = until
+    certificate.status_reason = _status_reason_text(reason)
+    return record_event(certificate, "suspension_changed", actor_role=actor.role, reason=reason, message=message,
+                        extra={"suspended_until": until.isoformat() if until else None, **(extra or {})})
+
+
+def lift_suspension(certificate: Certificate, *, reason, actor, message: LedgerMessage,
+                    extra: dict | None = None) -> LedgerEntry:
+    """Lift a decided suspension with the decision's own public note (a rejected proposal, an upheld appeal).
+
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    return restore_certificate(certificate, reason=reason, actor=actor, message=message, extra=extra)

@@ -155,7 +155,7 @@ class SanctionProposal(db.Model):
     points: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     complaint_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     tracking_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # proposed → confirmed | rejected; confirmed → appealed → appeal_upheld | appeal_dismissed
+    # proposed → confirmed | rejected | superseded; confirmed → appealed → appeal_upheld | appeal_dismissed
     state: Mapped[str] = mapped_column(String(20), index=True, default="proposed")
     proposed_on: Mapped[dt.date] = mapped_column(Date)
     respond_by: Mapped[dt.date] = mapped_column(Date)
@@ -169,6 +169,20 @@ class SanctionProposal(db.Model):
     appeal_text: Mapped[str] = mapped_column(Text, default="")
     appeal_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     appeal_reason: Mapped[str] = mapped_column(Text, default="")
+    # Due process (issue 10): the ledger entry that applied the sanction (later entries may supersede it),
+    # a provisional suspension during the hearing window, the appeal's dates and deadline, the suspension
+    # end held while the appeal was pending, and the public note when a later decision superseded it.
+    applied_seq: Mapped[int | None] = mapped_column(Integer)
+    provisional_on: Mapped[dt.date | None] = mapped_column(Date)
+    appealed_on: Mapped[dt.date | None] = mapped_column(Date)
+    appeal_decide_by: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    appeal_decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    held_suspension_end: Mapped[dt.date | None] = mapped_column(Date)
+    appeal_note: Mapped[str] = mapped_column(Text, default="")   # as written to the ledger (zh-Hans)
+    # What the note is made of, so pages say it in the reader's language: the ledger kind of the later
+    # decision and its day, or the certificate's status when it is no longer valid or suspended.
+    appeal_superseded_by: Mapped[str | None] = mapped_column(String(40))
+    appeal_superseded_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

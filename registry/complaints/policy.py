@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from registry.complaints.rules import DeadlinePolicy, SanctionPolicy, parse_policy
+from registry.complaints.rules import DeadlinePolicy, HearingPolicy, SanctionPolicy, parse_policy
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "sanction_rules.toml"
 
@@ -29,3 +29,12 @@ def deadline_policy() -> DeadlinePolicy:
     return DeadlinePolicy(decide_workdays=int(config["COMPLAINT_DECIDE_WORKDAYS"]),
                           respond_workdays=int(config["COMPLAINT_RESPOND_WORKDAYS"]),
                           mediation_workdays=int(config["COMPLAINT_MEDIATION_WORKDAYS"]))
+
+
+def hearing_policy() -> HearingPolicy:
+    """Due-process windows from config (SANCTION_RESPONSE_WORKDAYS, SANCTION_CRITICAL_RESPONSE_WORKDAYS,
+    SANCTION_APPEAL_DECIDE_WORKDAYS); a zero or negative window is refused (PolicyError), never applied."""
+    config = current_app.config
+    return HearingPolicy(response_workdays=int(config["SANCTION_RESPONSE_WORKDAYS"]),
+                         critical_response_workdays=int(config.get("SANCTION_CRITICAL_RESPONSE_WORKDAYS", 2)),
+                         appeal_decide_workdays=int(config.get("SANCTION_APPEAL_DECIDE_WORKDAYS", 10)))

@@ -1,6 +1,7 @@
 """Words for complaint states, outcomes, categories and sanction steps, in the user's language."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 STATE_NAMES = {
@@ -36,7 +37,7 @@ SANCTION_ACTION_NAMES = {"special_audit": _l("special audit required"), "lower_l
 SANCTION_STATE_NAMES = {
     "proposed": _l("Proposed, awaiting decision"), "confirmed": _l("Confirmed and applied"), "rejected": _l("Rejected"),
     "superseded": _l("Replaced by a heavier proposal"), "appealed": _l("Appealed"),
-    "appeal_upheld": _l("Appeal upheld, sanction reversed"), "appeal_dismissed": _l("Appeal dismissed"),
+    "appeal_upheld": _l("Appeal upheld"), "appeal_dismissed": _l("Appeal dismissed"),
 }
 
 
@@ -121,3 +122,17 @@ REJECTION_NEXT_STEPS = {
 def rejection_next_steps(reason: str | None) -> str:
     """What a consumer whose complaint was not accepted can do next, in plain words."""
     return str(REJECTION_NEXT_STEPS.get(reason or "", REJECTION_NEXT_STEPS["out_of_scope"]))
+
+
+def appeal_note(proposal) -> str:
+    """Why an upheld appeal changed nothing, in the reader's language (the ledger keeps the zh-Hans record)."""
+    cause = proposal.appeal_superseded_by
+    if not cause:
+        return ""
+    from registry.presenters import ledger_kind_name, status_view
+    if cause.startswith("status:"):
+        return _("The appeal was upheld, but the certificate is now %(status)s, so nothing was changed.",
+                 status=status_view(cause.split(":", 1)[1]).word)
+    day = proposal.appeal_superseded_on.isoformat() if proposal.appeal_superseded_on else "—"
+    return _("The appeal was upheld, but a later decision (%(kind)s, %(day)s) has since replaced what the "
+             "sanction changed; that decision stands.", kind=ledger_kind_name(cause), day=day)

@@ -352,14 +352,17 @@ def complaint_weight(policy: SanctionPolicy, facts: ComplaintFacts) -> Decimal:
 def evaluate(policy: SanctionPolicy, complaints: Iterable[ComplaintFacts], today: dt.date) -> SanctionDecision | None:
     """The sanction the rules call for over the rolling window ending today, or None.
 
-    A critical upheld complaint proposes the critical action at once; otherwise the highest threshold
+    A critical complaint that is upheld (not merely partly upheld) proposes the critical action at once; otherwise the highest threshold
     the summed weights reach wins. Only complaints closed inside the window count.
     """
     window_start = same_day_months_before(today, policy.window_months)
     counted = [c for c in complaints if window_start < c.closed_on <= today]
     weights = {c.id: complaint_weight(policy, c) for c in counted}
     weights = {cid: w for cid, w in weights.items() if w > 0}
-    critical = sorted(c.id for c in counted if c.severity == Severity.CRITICAL and weights.get(c.id))
+    # The published rule reads 成立的严重投诉: only a fully upheld critical complaint proposes the critical
+    # action at once; a partly upheld one counts its (halved) points like any other.
+    critical = sorted(c.id for c in counted if c.severity == Severity.CRITICAL and c.outcome == Outcome.UPHELD
+                      and weights.get(c.id))
     total = sum(weights.values(), Decimal(0))
     if critical:
         return SanctionDecision(policy.critical_action, "critical", total, tuple(sorted(weights)), weights)
@@ -381,3 +384,84 @@ def lower_level_id(level_ids: list[str], current: str) -> str | None:
 def stronger(a: SanctionAction, b: SanctionAction) -> bool:
     """Whether action a is a heavier sanction than b."""
     return ACTION_RANK[SanctionAction(a)] > ACTION_RANK[SanctionAction(b)]
+
+
+# Proposal states after which the proposal's complaints are spent: a decided proposal (confirmed,
+# rejected, appealed either way) has weighed them, so the next evaluation does not count them again.
+DECIDED_PROPOSAL_STATES = frozenset({"confirmed", "rejected", "appealed", "appeal_upheld", "appeal_dismissed"})
+
+
+@dataclass(frozen=True)
+class HearingPolicy:
+    """Working days of due process: the company's hearing window and the body's time to decide an appeal.
+
+    Every proposal leaves the company a hearing window; a critical one (safety, fraud) a shorter one,
+    never none. Meanwhile an officer may suspend provisionally, by an explicit decision.
+    """
+    response_workdays: int = 5
+    critical_response_workdays: int = 2
+    appeal_decide_workdays: int = 10
+
+    def __post_init__(self):
+        if min(self.response_workdays, self.critical_response_workdays, self.appeal_decide_workdays) < 1:
+            raise PolicyError("hearing windows and the appeal deadline must be at least one working day")
+        if self.critical_response_workdays > self.response_workdays:
+            raise PolicyError("the critical hearing window may not be longer than the ordinary one")
+
+
+def respond_by(policy: HearingPolicy, proposed_on: dt.date, *, critical: bool,
+               is_workday: Callable[[dt.date], bool]) -> dt.date:
+    """The last working day the company may answer a proposal (never the day it is proposed)."""
+    days = policy.critical_response_workdays if critical else policy.response_workdays
+    return add_workdays(proposed_on, days, is_workday)
+
+
+def appeal_decide_by(policy: HearingPolicy, appealed_on: dt.date, is_workday: Callable[[dt.date], bool]) -> dt.date:
+    """The last working day by which the body must decide an appeal lodged on `appealed_on`."""
+    return add_workdays(appealed_on, policy.appeal_decide_workdays, is_workday)
+
+
+def resumed_suspension_end(held_end: dt.date, appealed_on: dt.date, decided_on: dt.date) -> dt.date:
+    """After a dismissed appeal the suspension resumes for the days it still had when the appeal was lodged.
+
+    The time under appeal neither counts against the company (the suspension is held, not running out)
+    nor shortens the sanction: 10 days left on the day of the appeal are 10 days after the decision.
+    """
+    remaining = max((held_end - appealed_on).days, 1)
+    return decided_on + dt.timedelta(days=remaining)
+
+
+# Ledger kinds that are a later decision on what a sanction changed: the level, or the suspension.
+LEVEL_DECISION_KINDS = frozenset({"level_changed", "renewed"})
+STATUS_DECISION_KINDS = frozenset({"suspended", "restored", "revoked", "withdrawn", "renewed", "expired",
+                                   "suspension_changed"})
+
+
+@dataclass(frozen=True)
+class LaterEntry:
+    """One ledger entry written after a sanction was applied (kind, day, the proposal it belongs to)."""
+    kind: str
+    effective_on: dt.date
+    proposal_id: int | None = None
+    audit_kind: str | None = None
+
+
+def superseding_entry(action: SanctionAction | str, proposal_id: int, later: Iterable[LaterEntry]) -> LaterEntry | None:
+    """The first later decision that replaced what the sanction changed, or None if it still stands.
+
+    A lowered level is superseded by any later level decision (an audit's regrade, another sanction, a
+    renewal); a sanction suspension by any later status decision (restored, revoked, withdrawn, renewed,
+    another suspension); a special-audit requirement by the special audit being recorded. Entries
+    written for this proposal itself (its appeal hold) never supersede it.
+    """
+    action = SanctionAction(action)
+    for entry in later:
+        if entry.proposal_id == proposal_id:
+            continue
+        if action is SanctionAction.LOWER_LEVEL and entry.kind in LEVEL_DECISION_KINDS:
+            return entry
+        if action is SanctionAction.SUSPEND and entry.kind in STATUS_DECISION_KINDS:
+            return entry
+        if action is SanctionAction.SPECIAL_AUDIT and entry.kind == "audit_recorded" and entry.audit_kind == "special":
+            return entry
+    return None

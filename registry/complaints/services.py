@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from registry import clock
 from registry.certificates import lifecycle
 from registry.certificates.models import Certificate
+from registry.certificates.rules import TERMINAL_STATUSES, CertificateStatus
 from registry.complaints import calendar, messages, privacy, rules, uploads
 from registry.complaints.models import (
     Complaint,
@@ -33,11 +34,12 @@ from registry.complaints.models import (
     ComplaintMonthlyStat,
     SanctionProposal,
 )
-from registry.complaints.policy import deadline_policy, sanction_policy
+from registry.complaints.policy import deadline_policy, hearing_policy, sanction_policy
 from registry.complaints.rules import Action, ActorRole, Outcome, State
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
-from registry.ledger.messages import N_, LedgerMessage, msgid
+from registry.ledger.messages import N_, LedgerMessage, legal_text, msgid
+from registry.ledger.models import LedgerEntry
 
 STAFF_ROLES = ("admin", "moderator", "officer")
 MODERATING_ROLES = ("admin", "moderator")
@@ -1001,13 +1003,20 @@ def _lift_wrong_unanswered(today: dt.date) -> int:
 
 
 def _recount_sanction_reply_dates() -> int:
+    """Hearing windows of open proposals and decision deadlines of pending appeals, on the calendar as it is now."""
     changed = 0
-    workdays = int(current_app.config["SANCTION_RESPONSE_WORKDAYS"])
-    for proposal in db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "proposed",
-                                                                      SanctionProposal.rule_id != "critical")).all():
-        respond_by = rules.add_workdays(proposal.proposed_on, workdays, calendar.is_workday)
+    policy = hearing_policy()
+    for proposal in db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "proposed")).all():
+        respond_by = rules.respond_by(policy, proposal.proposed_on, critical=proposal.rule_id == "critical",
+                                      is_workday=calendar.is_workday)
         if respond_by != proposal.respond_by:
             proposal.respond_by = respond_by
+            changed += 1
+    for proposal in db.session.scalars(select(SanctionProposal).where(SanctionProposal.state == "appealed",
+                                                                      SanctionProposal.appealed_on.is_not(None))).all():
+        decide_by = rules.appeal_decide_by(policy, proposal.appealed_on, calendar.is_workday)
+        if decide_by != proposal.appeal_decide_by:
+            proposal.appeal_decide_by = decide_by
             changed += 1
     return changed
 
@@ -1139,6 +1148,10 @@ def open_complaint_counts(certificate_ids: list[int]) -> dict[int, int]:
 
 
 # ---------------------------------------------------------------- sanctions
+# Due process (issue 10 item 3): every proposal leaves the company a hearing window (a critical one a
+# shorter one, never none); an officer may suspend provisionally meanwhile, by an explicit decision; an
+# appeal must be decided within SANCTION_APPEAL_DECIDE_WORKDAYS and holds a suspension open meanwhile;
+# an upheld appeal undoes exactly what the sanction changed unless a later decision replaced it.
 
 def _facts_for(certificate: Certificate, exclude: set[int]) -> list[rules.ComplaintFacts]:
     policy = sanction_policy()
@@ -1155,13 +1168,14 @@ def _facts_for(certificate: Certificate, exclude: set[int]) -> list[rules.Compla
 def evaluate_sanctions(certificate: Certificate, proposed_by=None) -> SanctionProposal | None:
     """Run the published rules for a certificate; create (or strengthen) a proposal if a threshold is crossed.
 
-    Complaints already counted in a confirmed sanction do not count again; an open proposal is replaced
-    only by a heavier one, so closing more complaints never stacks duplicate proposals.
+    Complaints already counted by a decided proposal (confirmed, rejected, appealed either way) do not
+    count again; an open proposal is replaced only by a heavier one, so closing more complaints never
+    stacks duplicate proposals. Every proposal leaves the company a hearing window in working days.
     """
     policy = sanction_policy()
     today = clock.today()
     proposals = db.session.scalars(select(SanctionProposal).where(SanctionProposal.certificate_id == certificate.id)).all()
-    used = {cid for p in proposals if p.state in ("confirmed", "appealed", "appeal_dismissed") for cid in p.complaint_ids}
+    used = {cid for p in proposals if p.state in rules.DECIDED_PROPOSAL_STATES for cid in p.complaint_ids}
     decision = rules.evaluate(policy, _facts_for(certificate, used), today)
     if decision is None:
         return None
@@ -1176,13 +1190,12 @@ def evaluate_sanctions(certificate: Certificate, proposed_by=None) -> SanctionPr
         p.state = "superseded"
     numbers = list(db.session.scalars(select(Complaint.tracking_number).where(Complaint.id.in_(decision.complaint_ids))
                                       .order_by(Complaint.id)))
-    immediate = decision.rule_id == "critical"
+    critical = decision.rule_id == "critical"
     proposal = SanctionProposal(
         certificate_id=certificate.id, company_id=certificate.company_id, action=action.value,
         rule_id=decision.rule_id, policy_version=policy.version, points=decision.points,
         complaint_ids=list(decision.complaint_ids), tracking_numbers=numbers, state="proposed", proposed_on=today,
-        respond_by=today if immediate else rules.add_workdays(today, int(current_app.config["SANCTION_RESPONSE_WORKDAYS"]),
-                                                               calendar.is_workday),
+        respond_by=rules.respond_by(hearing_policy(), today, critical=critical, is_workday=calendar.is_workday),
         proposed_by_id=getattr(proposed_by, "id", None), level_before=certificate.level)
     db.session.add(proposal)
     db.session.flush()
@@ -1228,9 +1241,58 @@ def respond_to_sanction(proposal: SanctionProposal, user, *, text: str) -> Sanct
 
 
 def can_decide_now(proposal: SanctionProposal, today: dt.date | None = None) -> bool:
-    """An officer decides once the company has answered or its time to answer has passed."""
+    """An officer decides once the company has answered or its hearing window has passed (critical ones too:
+    their window is shorter, not absent; a provisional suspension covers the urgency meanwhile)."""
     today = today or clock.today()
-    return bool(proposal.company_response) or today > proposal.respond_by or proposal.rule_id == "critical"
+    return bool(proposal.company_response) or today > proposal.respond_by
+
+
+def can_suspend_provisionally(proposal: SanctionProposal) -> bool:
+    """A pending proposal of suspension may be made effective provisionally, once, while the company is heard."""
+    return (proposal.state == "proposed" and proposal.action == rules.SanctionAction.SUSPEND
+            and proposal.provisional_on is None)
+
+
+def is_appeal_overdue(proposal: SanctionProposal, today: dt.date | None = None) -> bool:
+    """An appeal still undecided after its last working day (shown to everyone as overdue)."""
+    return (proposal.state == "appealed" and proposal.appeal_decide_by is not None
+            and rules.is_overdue(proposal.appeal_decide_by, today or clock.today()))
+
+
+def _refuse_closing_moderator(proposal: SanctionProposal, officer) -> None:
+    if proposal.proposed_by_id is not None and getattr(officer, "id", None) == proposal.proposed_by_id:
+        raise PermissionDenied(_("The person who closed the complaint may not decide its sanction."))
+
+
+def suspend_provisionally(proposal: SanctionProposal, officer, *, reason: str,
+                          expected_version: int | None = None) -> SanctionProposal:
+    """An officer's explicit decision to suspend at once while the company is still heard (e.g. a safety risk).
+
+    The suspension has no end date until the proposal is decided: confirmed, it becomes the sanction's
+    suspension; rejected, it is lifted. The public history says it is provisional.
+
+    Raises:
+        PermissionDenied, InvalidTransition, ValidationError
+    """
+    lifecycle.require_deciding_role(officer)
+    reason = lifecycle.require_reason(reason)
+    _check_version(proposal, expected_version)
+    if not can_suspend_provisionally(proposal):
+        raise InvalidTransition(_("Only a pending proposal of suspension can be made effective provisionally, once."))
+    _refuse_closing_moderator(proposal, officer)
+    proposal.provisional_on = clock.today()
+    _flush_or_conflict()
+    entry = lifecycle.suspend_provisionally(
+        proposal.certificate, reason=reason, actor=officer, extra={"proposal": proposal.id},
+        message=LedgerMessage(N_("Provisionally suspended by an officer's decision while the company is heard on sanction proposal "
+            "#%(id)s (%(words)s). This is not yet the sanction: the company may respond until %(day)s."),
+            id=proposal.id, words=_sanction_words(proposal), day=proposal.respond_by.isoformat()))
+    proposal.applied_seq = entry.seq
+    _notify_company(proposal.company_id, _("Certificate %(cert)s provisionally suspended", cert=proposal.certificate.number),
+                    _("An officer suspended the certificate provisionally until the decision on the proposal. "
+                      "You may still respond until %(day)s.", day=proposal.respond_by.isoformat()) + " " + reason)
+    db.session.flush()
+    return proposal
 
 
 def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reason: str,
@@ -1245,8 +1307,7 @@ def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reaso
     _check_version(proposal, expected_version)
     if proposal.state != "proposed":
         raise InvalidTransition(_("This proposal has already been decided."))
-    if proposal.proposed_by_id is not None and getattr(officer, "id", None) == proposal.proposed_by_id:
-        raise PermissionDenied(_("The person who closed the complaint may not decide its sanction."))
+    _refuse_closing_moderator(proposal, officer)
     if not can_decide_now(proposal):
         raise InvalidTransition(_("The company may respond until %(day)s; decide after that or once it has answered.",
                                   day=proposal.respond_by.isoformat()))
@@ -1257,11 +1318,16 @@ def decide_sanction(proposal: SanctionProposal, officer, *, confirm: bool, reaso
     _flush_or_conflict()   # the version bump here is what lets only one of two officers through
     if confirm:
         _apply_sanction(proposal, officer)
+    elif proposal.provisional_on is not None:
+        _end_provisional_suspension(proposal, officer, reason)
     from registry.complaints.presenters import sanction_action_name
     _notify_company(proposal.company_id, _("Sanction decision for certificate %(cert)s", cert=proposal.certificate.number),
                     (_("Confirmed: %(action)s.", action=sanction_action_name(proposal.action)) if confirm
                      else _("Rejected: no sanction.")) + " " + reason)
     db.session.flush()
+    # Complaints closed while this proposal was pending (and not heavier) were counted by nobody: now that
+    # its own complaints are spent, the rest are weighed again at once rather than at the next closing.
+    evaluate_sanctions(proposal.certificate)
     return proposal
 
 
@@ -1271,11 +1337,43 @@ def _sanction_words(proposal: SanctionProposal) -> LedgerMessage:
                          complaints=", ".join(proposal.tracking_numbers))
 
 
+def _extra(proposal: SanctionProposal) -> dict:
+    return {"sanction_rule": proposal.rule_id, "policy_version": proposal.policy_version,
+            "complaints": proposal.tracking_numbers, "proposal": proposal.id}
+
+
+def _later_decision(proposal: SanctionProposal) -> rules.LaterEntry | None:
+    """The first ledger entry after the sanction (or provisional suspension) that replaced what it changed."""
+    if proposal.applied_seq is None:
+        return None
+    rows = db.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.effective_on, LedgerEntry.data)
+        .where(LedgerEntry.certificate_number == proposal.certificate.number, LedgerEntry.seq > proposal.applied_seq)
+        .order_by(LedgerEntry.seq)).all()
+    later = [rules.LaterEntry(kind, on, (data or {}).get("proposal"), (data or {}).get("audit_kind"))
+             for kind, on, data in rows]
+    return rules.superseding_entry(proposal.action, proposal.id, later)
+
+
+def _suspension_in_force(certificate: Certificate, today: dt.date) -> bool:
+    return (certificate.status == CertificateStatus.SUSPENDED.value
+            and certificate.effective_status(today) is CertificateStatus.SUSPENDED)
+
+
+def _end_provisional_suspension(proposal: SanctionProposal, officer, reason: str) -> None:
+    """A rejected proposal lifts its provisional suspension, unless a later decision has replaced it."""
+    certificate = proposal.certificate
+    if _later_decision(proposal) is None and _suspension_in_force(certificate, clock.today()):
+        lifecycle.lift_suspension(certificate, reason=reason, actor=officer, extra=_extra(proposal),
+                                  message=LedgerMessage(N_("Provisional suspension lifted: sanction proposal #%(id)s was rejected."),
+                                      id=proposal.id))
+
+
 def _apply_sanction(proposal: SanctionProposal, officer) -> None:
     certificate = proposal.certificate
     words = _sanction_words(proposal)
-    extra = {"sanction_rule": proposal.rule_id, "policy_version": proposal.policy_version,
-             "complaints": proposal.tracking_numbers, "proposal": proposal.id}
+    extra = _extra(proposal)
+    today = clock.today()
     if proposal.action == rules.SanctionAction.LOWER_LEVEL:
         level_ids = [lvl.id for lvl in certificate.scheme.levels]
         new_level = rules.lower_level_id(level_ids, certificate.level)
@@ -1283,25 +1381,33 @@ def _apply_sanction(proposal: SanctionProposal, officer) -> None:
             raise InvalidTransition(_("The certificate is already at its lowest level."))
         proposal.level_before = certificate.level
         proposal.level_after = new_level
-        lifecycle.change_level(certificate, new_level=new_level, actor=officer,
-                               reason=LedgerMessage(N_("Level lowered by one under %(words)s."), words=words),
-                               public_text=LedgerMessage(N_("Level lowered by one under %(words)s."), words=words),
-                               extra=extra)
+        text = LedgerMessage(N_("Level lowered by one under %(words)s."), words=words)
+        entry = lifecycle.change_level(certificate, new_level=new_level, actor=officer, reason=text,
+                                       public_text=text, extra=extra)
     elif proposal.action == rules.SanctionAction.SUSPEND:
         from registry.certificates.rules import add_months, latest_suspension_end
-        today = clock.today()
         until = min(add_months(today, sanction_policy().suspension_months),
                     latest_suspension_end(today, current_app.config["MAX_SUSPENSION_MONTHS"]))
-        lifecycle.suspend_certificate(certificate, until=until, actor=officer,
-                                      reason=LedgerMessage(N_("Suspended under %(words)s."), words=words))
+        reason = LedgerMessage(N_("Suspended under %(words)s."), words=words)
+        if (proposal.provisional_on is not None and _later_decision(proposal) is None
+                and _suspension_in_force(certificate, today)):
+            # The provisional suspension becomes the sanction's: same suspension, now with its end date.
+            entry = lifecycle.set_suspension_end(
+                certificate, until=until, actor=officer, reason=reason, extra=extra,
+                message=LedgerMessage(N_("Provisional suspension confirmed as a sanction under %(words)s, "
+                                              "until %(day)s."), words=words, day=until.isoformat()))
+        else:
+            entry = lifecycle.suspend_certificate(certificate, until=until, actor=officer, reason=reason)
     else:
-        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=proposal.decision_reason,
-                               public_text=LedgerMessage(N_("Special audit required under %(words)s."), words=words),
-                               extra=extra)
+        entry = lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=proposal.decision_reason,
+                                       public_text=LedgerMessage(N_("Special audit required under %(words)s."),
+                                                                     words=words), extra=extra)
+    proposal.applied_seq = entry.seq
 
 
 def appeal_sanction(proposal: SanctionProposal, user, *, text: str) -> SanctionProposal:
-    """The company appeals a confirmed sanction, once.
+    """The company appeals a confirmed sanction, once. The body must decide within the configured working
+    days; a suspension under appeal is held open (no end date) so it cannot run out into revocation.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
@@ -1310,15 +1416,45 @@ def appeal_sanction(proposal: SanctionProposal, user, *, text: str) -> SanctionP
         raise PermissionDenied()
     if proposal.state != "confirmed" or proposal.appeal_text:
         raise InvalidTransition(_("Only a confirmed sanction can be appealed, and only once."))
-    proposal.appeal_text = _require_text(text)
+    text = _require_text(text)
+    today = clock.today()
+    certificate = proposal.certificate
+    hold = proposal.action == rules.SanctionAction.SUSPEND
+    if hold and (_later_decision(proposal) is not None or not _suspension_in_force(certificate, today)):
+        raise InvalidTransition(_("The suspension this sanction imposed is no longer in force; it can no longer be appealed."))
+    proposal.appeal_text = text
     proposal.state = "appealed"
+    proposal.appealed_on = today
+    proposal.appeal_decide_by = rules.appeal_decide_by(hearing_policy(), today, calendar.is_workday)
     _flush_or_conflict()
+    due = proposal.appeal_decide_by.isoformat()
+    extra = {**_extra(proposal), "appeal_decide_by": due}
+    if hold:
+        proposal.held_suspension_end = certificate.suspended_until
+        lifecycle.set_suspension_end(
+            certificate, until=None, actor=lifecycle.SYSTEM, extra=extra,
+            reason=LedgerMessage(N_("Appeal lodged against sanction proposal #%(id)s."), id=proposal.id),
+            message=LedgerMessage(N_("Appeal lodged against the suspension (proposal #%(id)s); the decision is "
+                                          "due by %(day)s. The suspension is held meanwhile and does not run out."),
+                                          id=proposal.id, day=due))
+    else:
+        lifecycle.record_event(certificate, "sanction", actor_role="company", extra=extra,
+                               public_text=LedgerMessage(N_("Appeal lodged against sanction proposal #%(id)s; the "
+                                                             "decision is due by %(day)s."), id=proposal.id, day=due))
+    _notify_company(proposal.company_id, _("Appeal received for certificate %(cert)s", cert=certificate.number),
+                    _("The certification body must decide your appeal by %(day)s.", day=due))
+    db.session.flush()
     return proposal
 
 
 def decide_appeal(proposal: SanctionProposal, officer, *, uphold: bool, reason: str,
                   expected_version: int | None = None) -> SanctionProposal:
-    """An officer other than the one who confirmed the sanction decides the appeal; upheld reverses it.
+    """An officer other than the one who confirmed the sanction decides the appeal.
+
+    Upheld: what the sanction changed is undone exactly (the level it lowered, the suspension it imposed,
+    the special audit it required), unless a later decision replaced it: then the outcome is recorded
+    with a public note and the current state stands. Dismissed: a held suspension resumes for the days it
+    had left when the appeal was lodged.
 
     Raises:
         PermissionDenied, InvalidTransition, ValidationError
@@ -1330,26 +1466,73 @@ def decide_appeal(proposal: SanctionProposal, officer, *, uphold: bool, reason: 
         raise InvalidTransition(_("There is no pending appeal."))
     if getattr(officer, "id", None) is not None and officer.id == proposal.decided_by_id:
         raise PermissionDenied(_("The officer who confirmed the sanction may not decide its appeal."))
+    today = clock.today()
     proposal.appeal_decided_by_id = getattr(officer, "id", None)
     proposal.appeal_reason = reason
+    proposal.appeal_decided_on = today
     proposal.state = "appeal_upheld" if uphold else "appeal_dismissed"
     _flush_or_conflict()
     certificate = proposal.certificate
     words = _sanction_words(proposal)
-    if uphold and proposal.action == rules.SanctionAction.LOWER_LEVEL and proposal.level_before:
-        lifecycle.change_level(certificate, new_level=proposal.level_before, actor=officer,
-                               reason=LedgerMessage(N_("Appeal upheld: %(reason)s"), reason=reason),
-                               public_text=LedgerMessage(N_("Level restored on appeal (%(words)s)."), words=words))
-    elif uphold and proposal.action == rules.SanctionAction.SUSPEND and certificate.status == "suspended":
-        lifecycle.restore_certificate(certificate, actor=officer,
-                                      reason=LedgerMessage(N_("Appeal upheld: %(reason)s"), reason=reason))
+    extra = _extra(proposal)
+    later = _later_decision(proposal)
+    if uphold:
+        _reverse_on_appeal(proposal, officer, reason, later, words, extra, today)
+    elif (proposal.action == rules.SanctionAction.SUSPEND and later is None and _suspension_in_force(certificate, today)
+          and certificate.suspended_until is None and proposal.held_suspension_end is not None):
+        until = rules.resumed_suspension_end(proposal.held_suspension_end, proposal.appealed_on, today)
+        lifecycle.set_suspension_end(certificate, until=until, actor=officer, reason=reason, extra=extra,
+                                     message=LedgerMessage(N_("Appeal dismissed (%(words)s); the suspension "
+                                                                   "continues until %(day)s."), words=words,
+                                                                   day=until.isoformat()))
     else:
-        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason,
-                               public_text=(LedgerMessage(N_("Sanction withdrawn on appeal (%(words)s)."), words=words)
-                                            if uphold else LedgerMessage(N_("Appeal dismissed (%(words)s)."),
-                                                                         words=words)))
+        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason, extra=extra,
+                               public_text=LedgerMessage(N_("Appeal dismissed (%(words)s)."), words=words))
     db.session.flush()
     return proposal
+
+
+# Words of the later decision and of the status in an appeal's note, rendered in each reader's language.
+LEDGER_KIND_WORDS = {"level_changed": N_("Level changed"), "renewed": N_("Renewed"), "suspended": N_("Suspended"),
+                     "restored": N_("Restored"), "revoked": N_("Revoked"), "withdrawn": N_("Withdrawn"),
+                     "expired": N_("Expired"), "suspension_changed": N_("Suspension end changed"),
+                     "audit_recorded": N_("Audit recorded")}
+STATUS_WORDS = {"valid": N_("Valid"), "suspended": N_("Suspended"), "revoked": N_("Revoked"),
+                "withdrawn": N_("Withdrawn"), "expired": N_("Expired")}
+
+
+def _reverse_on_appeal(proposal, officer, reason, later, words, extra, today) -> None:
+    certificate = proposal.certificate
+    action = proposal.action
+    in_force = (later is None and certificate.effective_status(today) not in TERMINAL_STATUSES
+                and (action != rules.SanctionAction.LOWER_LEVEL or certificate.level == proposal.level_after)
+                and (action != rules.SanctionAction.SUSPEND or _suspension_in_force(certificate, today)))
+    if not in_force:
+        if later is not None:
+            proposal.appeal_superseded_by, proposal.appeal_superseded_on = later.kind, later.effective_on
+            note = LedgerMessage(N_("Appeal upheld (%(words)s), but a later decision (%(kind)s, %(day)s) has since "
+                                    "replaced what the sanction changed; that decision stands."), words=words,
+                                 kind=LedgerMessage(LEDGER_KIND_WORDS.get(later.kind, later.kind)), day=later.effective_on)
+        else:
+            status = certificate.effective_status(today)
+            proposal.appeal_superseded_by = "status:" + status.value
+            note = LedgerMessage(N_("Appeal upheld (%(words)s); the certificate is now %(status)s, so nothing is "
+                                    "changed."), words=words, status=LedgerMessage(STATUS_WORDS[status.value]))
+        proposal.appeal_note = legal_text(note)
+        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason, public_text=note,
+                               extra={**extra, "appeal": "upheld", "superseded": True})
+        return
+    if action == rules.SanctionAction.LOWER_LEVEL:
+        text = LedgerMessage(N_("Level restored on appeal (%(words)s)."), words=words)
+        lifecycle.change_level(certificate, new_level=proposal.level_before, actor=officer, reason=reason,
+                               public_text=text, extra={**extra, "appeal": "upheld"})
+    elif action == rules.SanctionAction.SUSPEND:
+        lifecycle.lift_suspension(certificate, reason=reason, actor=officer, extra={**extra, "appeal": "upheld"},
+                                  message=LedgerMessage(N_("Suspension lifted on appeal (%(words)s)."), words=words))
+    else:
+        lifecycle.record_event(certificate, "sanction", actor_role=officer.role, reason=reason,
+                               extra={**extra, "appeal": "upheld"},
+                               public_text=LedgerMessage(N_("Sanction withdrawn on appeal (%(words)s)."), words=words))
 
 
 def sanction_proposals(user, state: str = "") -> list[SanctionProposal]:
@@ -1366,3 +1549,17 @@ def sanction_proposals(user, state: str = "") -> list[SanctionProposal]:
     if user.has_role("company"):
         return list(db.session.scalars(query.where(SanctionProposal.company_id == user.company_id)))
     raise PermissionDenied()
+
+
+PUBLIC_PROPOSAL_STATES = ("confirmed", "appealed", "appeal_upheld", "appeal_dismissed")
+
+
+def public_sanctions(certificate_id: int, limit: int = 10) -> list[SanctionProposal]:
+    """Sanctions the public may see on the certificate page: decided ones, their appeals and deadlines, and a
+    pending proposal whose provisional suspension is in effect (the public sees the suspension, so the why)."""
+    return list(db.session.scalars(
+        select(SanctionProposal).where(
+            SanctionProposal.certificate_id == certificate_id,
+            or_(SanctionProposal.state.in_(PUBLIC_PROPOSAL_STATES),
+                and_(SanctionProposal.state == "proposed", SanctionProposal.provisional_on.is_not(None))))
+        .order_by(SanctionProposal.id.desc()).limit(limit)))

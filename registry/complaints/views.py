@@ -28,7 +28,7 @@ from registry.certificates import services as certificate_services
 from registry.complaints import calendar, forms, presenters, rules, services, staging, uploads
 from registry.complaints import models as _models  # noqa: F401  (create_all must see the tables)
 from registry.complaints.models import ComplaintAttachment
-from registry.complaints.policy import deadline_policy, sanction_policy
+from registry.complaints.policy import deadline_policy, hearing_policy, sanction_policy
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db, limiter
 from registry.paging import page_arg
@@ -47,8 +47,14 @@ def complaint_helpers():
                 "summaries": services.public_summaries(certificate.id, limit=5)}
     def holiday_warning():
         return calendar.next_year_warning(clock.today())
+
+    def sanction_block(certificate):
+        today = clock.today()
+        return [{"proposal": p, "overdue": services.is_appeal_overdue(p, today)}
+                for p in services.public_sanctions(certificate.id)]
     return {"complaint_block": complaint_block, "cp": presenters, "complaint_sanction_policy": sanction_policy,
-            "holiday_warning": holiday_warning, "cp_provisional": calendar.is_estimated}
+            "holiday_warning": holiday_warning, "cp_provisional": calendar.is_estimated,
+            "sanction_block": sanction_block, "complaint_hearing_policy": hearing_policy}
 
 
 # ---------------------------------------------------------------- filing limits
@@ -439,7 +445,10 @@ def sanction_rules():
 @bp.route("/sanctions")
 @role_required(*STAFF, "company")
 def sanctions():
-    return render_template("complaints/sanctions.html", proposals=services.sanction_proposals(current_user))
+    today = clock.today()
+    proposals = services.sanction_proposals(current_user)
+    return render_template("complaints/sanctions.html", proposals=proposals, today=today,
+                           overdue={p.id for p in proposals if services.is_appeal_overdue(p, today)})
 
 
 @bp.route("/sanctions/<int:proposal_id>")
@@ -448,10 +457,12 @@ def sanction(proposal_id: int):
     proposal = services.get_proposal(proposal_id, current_user)
     return render_template("complaints/sanction.html", proposal=proposal,
                            form=forms.SanctionForm(formdata=None, version=proposal.version),
-                           can_decide=services.can_decide_now(proposal), today=clock.today())
+                           can_decide=services.can_decide_now(proposal),
+                           can_provisional=services.can_suspend_provisionally(proposal),
+                           appeal_overdue=services.is_appeal_overdue(proposal), today=clock.today())
 
 
-SANCTION_ACTIONS = {"respond", "decide", "appeal", "decide_appeal"}
+SANCTION_ACTIONS = {"respond", "decide", "appeal", "decide_appeal", "provisional"}
 
 
 @bp.route("/sanctions/<int:proposal_id>/<action>", methods=["POST"])
@@ -469,6 +480,9 @@ def sanction_action(proposal_id: int, action: str):
             services.respond_to_sanction(proposal, current_user, text=form.text.data)
         elif action == "appeal":
             services.appeal_sanction(proposal, current_user, text=form.text.data)
+        elif action == "provisional":
+            services.suspend_provisionally(proposal, current_user, reason=form.text.data,
+                                           expected_version=form.version.data)
         elif form.decision.data not in ("confirm", "reject"):
             raise ValidationError(_("Choose confirm or reject."))
         elif action == "decide":

@@ -204,14 +204,15 @@ def test_complaints_counted_in_a_confirmed_sanction_do_not_count_again(people):
     assert next_one is None   # 3 fresh points only
 
 
-def test_a_critical_upheld_complaint_proposes_immediate_suspension(people):
+def test_a_critical_upheld_complaint_proposes_suspension_decided_after_a_short_hearing(people):
     complaint, proposal = upheld(people, severity="critical")
     assert proposal.action == "suspend" and proposal.rule_id == "critical"
+    set_today("2026-06-04")   # the company's two working days (06-02, 06-03) have passed
     services.decide_sanction(proposal, people["officer"], confirm=True, reason="燃气热水器安装存在安全隐患")
     db.session.commit()
     cert = db.session.get(Certificate, people["cert"].id)
     assert cert.effective_status().value == "suspended"
-    assert cert.suspended_until == dt.date(2026, 9, 1)
+    assert cert.suspended_until == dt.date(2026, 9, 4)
     assert complaint.tracking_number in cert.status_reason
 
 

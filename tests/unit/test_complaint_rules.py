@@ -208,7 +208,9 @@ def test_weight_of_one_complaint(complaint, weight):
     ([facts(1), facts(2, severity="minor")], SanctionAction.SPECIAL_AUDIT, "audit"),  # 4
     ([facts(1), facts(2), facts(3)], SanctionAction.LOWER_LEVEL, "lower"),       # 9
     ([facts(1, unanswered=True), facts(2, unanswered=True), facts(3)], SanctionAction.SUSPEND, "suspend"),  # 15
-    ([facts(1, severity="critical", outcome="partially_upheld")], SanctionAction.SUSPEND, "critical"),
+    ([facts(1, severity="critical")], SanctionAction.SUSPEND, "critical"),
+    # 成立的严重投诉 only: a partly upheld critical complaint counts its 5 points, nothing at once.
+    ([facts(1, severity="critical", outcome="partially_upheld")], SanctionAction.SPECIAL_AUDIT, "audit"),
     ([facts(1, severity="critical", outcome="not_upheld")], None, None),         # critical but not upheld
     # Outside the 12-month window: closed 2025-06-01 no longer counts on 2026-06-01.
     ([facts(1, closed_on=D(2025, 6, 1)), facts(2), facts(3)], SanctionAction.SPECIAL_AUDIT, "audit"),
