@@ -111,10 +111,10 @@ class CertificateChange:
     row: ImportRow
     number: str               # the registry's spelling: an existing certificate keeps its number
     action: str               # "create", "update" or "unchanged"
-    fields: dict = field(default_factory=dict)     # columns written directly (all of them for a new one)
+    fields: dict = field(default_factory=dict)     # lifecycle.sync_record's changes (a new one: all its columns)
     changed: list[str] = field(default_factory=list)  # names for the 'updated' ledger entry
     level: str | None = None                       # a level change (lifecycle.change_level)
-    transition: LifecycleAction | None = None      # a status change (lifecycle suspend/restore/revoke/withdraw)
+    transition: LifecycleAction | None = None      # a status change (lifecycle.apply_status)
     suspended_until: dt.date | None = None         # the end of a suspension the transition starts
 
 

@@ -289,9 +289,9 @@ def verification_facts(raw_number: str) -> VerificationFacts | None:
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)
-# The register import is a sync, not a bypass: import_plan decides (pure), this applies. Creations and
-# descriptive fields are written here; every status and level change of a certificate already in the
-# registry goes through the lifecycle module, as a back-office decision would.
+# The register import is a sync, not a bypass: import_plan decides (pure), this applies, and every write of
+# certificate state goes through the lifecycle module (issue, sync_record, change_level, apply_status), as a
+# back-office decision would. Only company rows are written here.
 
 @dataclass
 class ImportSummary:
