@@ -111,10 +111,10 @@ class CertificateChange:
     row: ImportRow
     number: str               # the registry's spelling: an existing certificate keeps its number
     action: str               # "create", "update" or "unchanged"
-    fields: dict = field(default_factory=dict)     # columns written directly (all of them for a new one)
+    fields: dict = field(default_factory=dict)     # lifecycle.sync_record's changes (a new one: all its columns)
     changed: list[str] = field(default_factory=list)  # names for the 'updated' ledger entry
     level: str | None = None                       # a level change (lifecycle.change_level)
-    transition: LifecycleAction | None = None      # a status change (lifecycle suspend/restore/revoke/withdraw)
+    transition: LifecycleAction | None = None      # a status change (lifecycle.apply_status)
     suspended_until: dt.date | None = None         # the end of a suspension the transition starts
 
 
@@ -211,6 +211,20 @@ def _plan_create(row: ImportRow, today: dt.date, policy: StatusPolicy, problems:
         until = row.suspended_until or add_months(changed_on, policy.max_suspension_months)
         if row.status_changed_on is None and row.suspended_until is not None:
             found.extend(_until_problems(row, changed_on, policy))
+    if changed_on is not None and not found:
+        # Checked as lifecycle.apply_status will: against what the row's own dates showed on that day.
+        then = _public_status(row.scheme_id, CertificateStatus.VALID.value, row.issued_on, row.expires_on,
+                              row.last_surveillance_on, None, changed_on, policy)
+        try:
+            if then is not status:
+                next_status(then, STATUS_ACTIONS[status])
+        except IllegalTransition:
+            found.append(Problem(row.line, "status_changed_on", "status_after_revocation", N_(
+                "By its own dates the certificate was already %(status)s on %(day)s (no surveillance audit since "
+                "%(last)s), and that is final: the status %(value)s cannot take effect then. Give the last "
+                "surveillance audit, or the date the status was decided."),
+                {"status": STATUS_WORDS[then.value], "day": changed_on.isoformat(),
+                 "last": (row.last_surveillance_on or row.issued_on).isoformat(), "value": row.status}))
     if found:
         problems.extend(found)
         return None

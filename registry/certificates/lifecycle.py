@@ -40,7 +40,9 @@ from registry.ledger.models import LedgerEntry
 from registry.ledger.services import append_entry, lock_head
 from registry.search.outbox import queue_certificate
 
-DECIDING_ROLES = frozenset({"admin", "officer", "system", "import"})
+DECIDING_ROLES = frozenset({"admin", "officer", "system", "import", "demo"})
+# The register import (and the demo loader, which imports fictional data): the only writers of sync_record.
+IMPORT_ROLES = frozenset({"import", "demo"})
 OVERDUE_CAUSE = "surveillance_overdue"
 ONE_DAY = dt.timedelta(days=1)
 
@@ -56,6 +58,7 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 IMPORT = SystemActor("import")
+DEMO = SystemActor("demo")
 
 
 # --- locks -----------------------------------------------------------------------------------------
@@ -298,7 +301,10 @@ def apply_status(certificate: Certificate, status: CertificateStatus | str, *, r
     """Move a certificate to a stored status by the transition table (for the importer: dated, e.g. back-dated).
 
     Unlike the officers' operations it takes the effective date and the suspension end as given (the file
-    states them); the transition is still checked against the state on that date under the lock.
+    states them); the transition is still checked, under the lock, against the status the public sees on
+    that day (a certificate entered with its history is checked as it stood then, not as its dates make it
+    look today). Storing the status the public already sees by the dates (an overdue suspension decided by
+    the source register) is allowed, as the tick persists it; a status after an on-read revocation is not.
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
@@ -307,11 +313,18 @@ def apply_status(certificate: Certificate, status: CertificateStatus | str, *, r
     if target not in STATUS_ACTIONS:
         raise InvalidTransition(_("This status is never stored; it follows from the dates."))
     reason = reason if isinstance(reason, LedgerMessage) else (reason or "").strip()
-    day = effective_on or clock.today()
+    today = clock.today()
+    day = effective_on or today
     lock_certificates(certificate)
-    _check_transition(certificate, STATUS_ACTIONS[target], clock.today())
+    on = min(day, today)
+    if not (certificate.effective_status(on) is target and certificate.status != target.value):
+        _check_transition(certificate, STATUS_ACTIONS[target], on)
     if target is CertificateStatus.SUSPENDED and (until is None or until < day):
         raise ValidationError(_("A suspension needs an end date after it starts."), fields={"until": str(until or "")})
+    if message is None and target is CertificateStatus.SUSPENDED:
+        message = LedgerMessage(N_("Suspended until %(day)s."), day=until)
+    elif message is None and target is CertificateStatus.VALID:
+        message = LedgerMessage(N_("Restored."))
     certificate.status = target.value
     certificate.status_reason = _status_reason_text(reason) if target is not CertificateStatus.VALID else ""
     certificate.status_changed_on = day
@@ -433,6 +446,64 @@ def update_details(certificate: Certificate, *, actor, reason, changes: dict, me
     for name, value in changes.items():
         setattr(certificate, name, value)
     return record_event(certificate, "updated", actor_role=actor.role, reason=reason, message=message, extra=extra)
+
+
+DESCRIPTIVE_FIELDS = frozenset({"scope", "service_sites"})
+# The dated facts of a certificate's record that its source register states (validity, surveillance, the
+# date and end of its stored status) and the score behind its level.
+RECORD_FIELDS = frozenset({"score", "issued_on", "expires_on", "first_issued_on", "last_surveillance_on",
+                           "recertification_count", "status_reason", "status_changed_on", "suspended_until"})
+
+
+def sync_record(certificate: Certificate, *, actor, reason="", changes: dict, message: LedgerMessage,
+                extra: dict | None = None) -> LedgerEntry:
+    """The importer's correction of a certificate's record to its source register; one "updated" entry.
+
+    `changes` maps field name to new value: descriptive fields, and the dated facts (RECORD_FIELDS) that no
+    back-office operation sets from a file. Status and level are refused (apply_status, change_level). Dated
+    facts of a certificate no longer in force (as the public sees it today) cannot change, and the record
+    they leave must hold together (validity, surveillance, status date and suspension end).
+    Raises:
+        PermissionDenied, ValidationError, InvalidTransition
+    """
+    require_deciding_role(actor)
+    if actor.role not in IMPORT_ROLES:
+        raise PermissionDenied(_("Only the certification body's officers may change a certificate."))
+    unknown = set(changes) - DESCRIPTIVE_FIELDS - RECORD_FIELDS
+    if unknown:
+        raise ValueError(f"sync_record cannot change {sorted(unknown)}")
+    lock_certificates(certificate)
+    today = clock.today()
+    dated = set(changes) & RECORD_FIELDS
+    if dated and certificate.effective_status(today) in rules.TERMINAL_STATUSES:
+        raise InvalidTransition(_("This certificate is no longer in force; its details cannot be changed."))
+    after = {name: changes.get(name, getattr(certificate, name)) for name in RECORD_FIELDS}
+    _check_record(after, certificate.status, today, set(changes))
+    for name, value in changes.items():
+        setattr(certificate, name, value)
+    return record_event(certificate, "updated", actor_role=actor.role, reason=reason, message=message, extra=extra)
+
+
+def _check_record(record: dict, status: str, today: dt.date, changed_fields: set[str]) -> None:
+    """The dated facts of one certificate agree with each other and with its stored status."""
+    issued, expires, first = record["issued_on"], record["expires_on"], record["first_issued_on"]
+    surveillance, changed, until = record["last_surveillance_on"], record["status_changed_on"], record["suspended_until"]
+    suspended = status == CertificateStatus.SUSPENDED.value
+    checks = (  # (column reported, the columns the rule relates, broken?)
+        ("expires_on", {"issued_on", "expires_on"}, expires <= issued),
+        ("first_issued_on", {"first_issued_on", "issued_on"}, first is not None and first > issued),
+        ("last_surveillance_on", {"last_surveillance_on", "issued_on", "expires_on"},
+         surveillance is not None and not issued <= surveillance <= min(expires, today)),
+        ("status_changed_on", {"status_changed_on"}, changed is not None and changed > today),
+        ("suspended_until", {"suspended_until", "status_changed_on"},
+         (until is None) == suspended or (suspended and changed is not None and until <= changed)),
+        ("recertification_count", {"recertification_count"}, (record["recertification_count"] or 0) < 0),
+    )
+    # Only the rules a change touches: an old record's other oddities do not block a correction.
+    wrong = [name for name, related, bad in checks if bad and related & changed_fields]
+    if wrong:
+        raise ValidationError(_("These dates of the certificate do not agree with each other: %(fields)s.",
+                                fields=", ".join(wrong)), fields={name: _("Check this date.") for name in wrong})
 
 
 # --- the registry's own, date-driven transitions (the daily tick) ----------------------------------

@@ -26,9 +26,10 @@ from registry.certificates.import_plan import (
 )
 from registry.certificates.importer import N_, ImportRow, Problem
 from registry.certificates.models import Certificate, Company
-from registry.certificates.rules import CertificateStatus, LifecycleAction
+from registry.certificates.rules import CertificateStatus
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from registry.extensions import db
+from registry.ledger.messages import LedgerMessage, Level, Words
 from registry.ledger.models import LedgerEntry
 from registry.ledger.services import lock_head
 
@@ -322,9 +323,9 @@ def verification_facts(raw_number: str) -> VerificationFacts | None:
 
 
 # ------------------------------------------------------------------------------------- import (issue 2 §5)
-# The register import is a sync, not a bypass: import_plan decides (pure), this applies. Creations and
-# descriptive fields are written here; every status and level change of a certificate already in the
-# registry goes through the lifecycle module, as a back-office decision would.
+# The register import is a sync, not a bypass: import_plan decides (pure), this applies, and every write of
+# certificate state goes through the lifecycle module (issue, sync_record, change_level, apply_status), as a
+# back-office decision would. Only company rows are written here.
 
 @dataclass
 class ImportSummary:
@@ -346,15 +347,8 @@ class ImportRejected(ValidationError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class ImportActor:
-    """The import acting as the registry's own system (it may make the decisions a rule makes), recorded
-    in the ledger under its own role (`import`, `demo`) so history says where a change came from."""
-    role: str = "import"
-
-    def has_role(self, *roles) -> bool:
-        names = {str(r) for r in roles}
-        return self.role in names or "system" in names
+# Set by lifecycle.apply_status, never from a row's columns directly.
+STATUS_FIELDS = ("status", "status_reason", "status_changed_on", "suspended_until")
 
 
 def _chunks(items: list, size: int = 500):
@@ -421,8 +415,31 @@ def _trusted_ledger_seq(ledger_head: tuple[int, str] | None) -> int | None:
     return seq if stored is not None and stored == digest else None
 
 
-def _import_reason(row: ImportRow, text: str) -> str:
-    return text.strip() or f"登记簿导入 register import, line {row.line}"
+def _import_reason(row: ImportRow, text: str) -> str | LedgerMessage:
+    """The row's own words, else the line it came from (as meaning: rendered in each reader's language)."""
+    return text.strip() or LedgerMessage(N_("Register import, line %(line)s."), line=row.line)
+
+
+# Field names in "updated" entries, translated for each reader (scope and sites as the back office says them).
+RECORD_WORDS = {"scope": N_("scope"), "service_sites": N_("service sites"), "score": N_("score"),
+                "issued_on": N_("issue date"), "expires_on": N_("expiry date"), "first_issued_on": N_("first issue date"),
+                "last_surveillance_on": N_("last surveillance audit"),
+                "recertification_count": N_("number of recertifications"), "status_reason": N_("status reason"),
+                "status_changed_on": N_("status date"), "suspended_until": N_("suspension end"),
+                "company": N_("company details")}
+
+
+def _details_message(names) -> LedgerMessage:
+    return LedgerMessage(N_("Certificate details changed: %(fields)s."),
+                         fields=Words(tuple(LedgerMessage(RECORD_WORDS[n]) if n in RECORD_WORDS else n for n in names)))
+
+
+def _import_actor(actor_role: str):
+    from registry.certificates import lifecycle
+    actors = {actor.role: actor for actor in (lifecycle.IMPORT, lifecycle.DEMO)}
+    if actor_role not in actors:
+        raise ValueError(f"unknown import actor {actor_role!r}")
+    return actors[actor_role]
 
 
 def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_new: bool = False,
@@ -431,11 +448,12 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
 
     import_plan.plan_import decides what changes and refuses what the back office would refuse (a later
     decision held by the registry, a transition the public status does not allow, a terminal certificate).
-    Then: companies and new certificates are written (ledger 'imported' on the issue date, plus an entry for
-    a non-valid status on its date); descriptive and dated fields of existing ones are set with an 'updated'
-    entry; level and status changes go through lifecycle.change_level / suspend / restore / revoke /
-    withdraw with an ImportActor. A row equal to what is stored changes nothing and writes nothing.
-    With only_new, existing certificates are left alone (the demo loader).
+    Then every certificate change goes through the lifecycle module, as lifecycle.IMPORT (or DEMO, the demo
+    loader): a new certificate is entered with lifecycle.issue ('imported' on its issue date) and a non-valid
+    status with apply_status on the row's status date; an existing one gets sync_record (descriptive and
+    dated fields, one 'updated' entry), change_level and apply_status (dated by the row when no later entry
+    of that certificate precedes it, else today). A row equal to what is stored changes nothing and writes
+    nothing. With only_new, existing certificates are left alone (the demo loader).
 
     `as_of` dates the file (else each row is dated by its own dates); `ledger_head` (seq, hash) is the
     head an export was taken at, used when this registry's ledger holds that entry.
@@ -447,6 +465,7 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     from registry.certificates.models import status_policy
 
     rows = list(rows)
+    actor = _import_actor(actor_role)
     # Lock, then read: the ledger's lock is held until commit, so no decision can be appended between
     # reading the registry's state for the plan and applying it (every decision appends to the ledger).
     lock_head()
@@ -468,102 +487,111 @@ def import_register(rows: list[ImportRow], actor_role: str = "import", *, only_n
     summary.warnings = plan.warnings
     first_seq = _head_seq()
 
-    # 1. Companies, then new certificates (born valid: a non-valid status is a later event in their history).
-    changed_companies: set[int] = set()
+    # 1. Companies (their rows hold no certificate state; every certificate they touch gets an entry below).
+    changed_companies: dict[int, list[str]] = {}
     for uscc, company_change in plan.companies.items():
         if company_change.action == "create":
             companies[uscc] = Company(uscc=uscc, **company_change.values)
             db.session.add(companies[uscc])
             summary.companies_created += 1
         elif company_change.action == "update":
+            company = companies[uscc]
+            changed_companies[company.id] = [n for n, v in company_change.values.items() if getattr(company, n) != v]
             for name, value in company_change.values.items():
-                setattr(companies[uscc], name, value)
-            changed_companies.add(companies[uscc].id)
+                setattr(company, name, value)
             summary.companies_updated += 1
-    status_fields = ("status", "status_reason", "status_changed_on", "suspended_until")
-    for change in plan.certificates:
-        if change.action == "create":
-            values = {k: v for k, v in change.fields.items() if k not in status_fields}
-            certificate = Certificate(number=change.number, company=companies[change.row.uscc], status="valid",
-                                      status_reason="", **values)
-            db.session.add(certificate)
-            by_number[change.number] = certificate
     db.session.flush()
 
-    # 2. In file order: each certificate's entries, and its lifecycle transitions.
-    actor = ImportActor(actor_role)
+    # 2. In file order: each certificate through the lifecycle.
     touched: set[int] = set()
     for change in plan.certificates:
-        row, certificate = change.row, by_number[change.number]
+        row = change.row
         if change.action == "unchanged":
             summary.unchanged += 1
             continue
-        touched.add(certificate.id)
-        if change.action == "create":
-            summary.created += 1
-            _record_creation(certificate, change, actor_role)
-            continue
-        summary.updated += 1
-        for name, value in change.fields.items():
-            setattr(certificate, name, value)
-        if change.changed:
-            lifecycle.record_event(certificate, "updated", actor_role=actor_role, effective_on=today,
-                                   extra={"changed": change.changed})
+        column = "status"
         try:
-            if change.level is not None:
-                lifecycle.change_level(certificate, new_level=change.level, actor=actor,
-                                       reason=_import_reason(row, row.level_reason),
-                                       extra={"level_reason": row.level_reason, "score_level": row.score_level})
-            if change.transition is not None:
-                _apply_transition(lifecycle, certificate, change, actor)
+            if change.action == "create":
+                certificate = _enter_certificate(lifecycle, actor, change, companies[row.uscc])
+                summary.created += 1
+            else:
+                certificate = by_number[change.number]
+                column = _sync_certificate(lifecycle, actor, certificate, change, today)
+                summary.updated += 1
         except (InvalidTransition, PermissionDenied, ValidationError) as error:
-            raise ImportRejected([Problem(row.line, "level" if change.transition is None else "status",
-                                          "transition_refused", N_("The registry refused this change: %(reason)s"),
+            raise ImportRejected([Problem(row.line, column, "transition_refused",
+                                          N_("The registry refused this change: %(reason)s"),
                                           {"reason": getattr(error, "message", "") or str(error)})]) from error
+        touched.add(certificate.id)
 
     # A changed company name or address shows on its other certificates too.
     if changed_companies:
         for certificate in db.session.scalars(select(Certificate).where(Certificate.company_id.in_(changed_companies))
                                               .order_by(Certificate.id)):
             if certificate.id not in touched:
-                lifecycle.record_event(certificate, "updated", actor_role=actor_role, effective_on=today,
+                lifecycle.record_event(certificate, "updated", actor_role=actor.role, effective_on=today,
+                                       message=_company_message(changed_companies[certificate.company_id]),
                                        extra={"changed": ["company"]})
     db.session.flush()
     summary.ledger_entries = _head_seq() - first_seq
     return summary
 
 
+def _company_message(names) -> LedgerMessage:
+    from registry.office.services import FIELD_WORDS
+    return LedgerMessage(N_("Company details changed: %(fields)s."),
+                         fields=Words(tuple(LedgerMessage(FIELD_WORDS[n]) if n in FIELD_WORDS else n for n in names)))
+
+
 def _head_seq() -> int:
     return db.session.scalar(select(func.max(LedgerEntry.seq))) or 0
 
 
-def _record_creation(certificate: Certificate, change: CertificateChange, actor_role: str) -> None:
+def _enter_certificate(lifecycle, actor, change: CertificateChange, company: Company) -> Certificate:
     """'imported' on the issue date (valid, at its level), then the row's status on its own date."""
-    from registry.certificates.lifecycle import record_event
-
     row, fields = change.row, change.fields
+    values = {k: v for k, v in fields.items() if k not in STATUS_FIELDS}
+    certificate = Certificate(number=change.number, company=company, status=CertificateStatus.VALID.value,
+                              status_reason="", **values)
     extra = {"score": str(row.score), "expires_on": row.expires_on.isoformat()}
     if row.level != row.score_level:
         extra.update(level_reason=row.level_reason, score_level=row.score_level)
-    record_event(certificate, "imported", actor_role=actor_role, effective_on=row.issued_on, extra=extra)
+    lifecycle.issue(certificate, actor=actor, reason="", kind="imported", effective_on=row.issued_on, extra=extra,
+                    message=LedgerMessage(N_("Issued at level %(level)s (audit score %(score)s)."),
+                                          level=Level(row.scheme_id, row.level), score=row.score))
     if fields["status"] != CertificateStatus.VALID.value:
-        for name in ("status", "status_reason", "status_changed_on", "suspended_until"):
-            setattr(certificate, name, fields[name])
-        record_event(certificate, fields["status"], actor_role=actor_role, effective_on=fields["status_changed_on"],
-                     reason=row.status_reason, public_text=row.status_reason)
+        lifecycle.apply_status(certificate, fields["status"], reason=row.status_reason, actor=actor,
+                               effective_on=fields["status_changed_on"], until=fields["suspended_until"])
+    return certificate
 
 
-def _apply_transition(lifecycle, certificate: Certificate, change: CertificateChange, actor: ImportActor) -> None:
+def _sync_certificate(lifecycle, actor, certificate: Certificate, change: CertificateChange, today: dt.date) -> str:
+    """Apply a planned update: record fields, level, status; returns the column a refusal is reported in."""
     row = change.row
-    reason = _import_reason(row, row.status_reason)
-    if change.transition is LifecycleAction.SUSPEND:
-        lifecycle.suspend_certificate(certificate, reason=reason, until=change.suspended_until, actor=actor)
-    elif change.transition is LifecycleAction.RESTORE:
-        lifecycle.restore_certificate(certificate, reason=reason, actor=actor)
-    elif change.transition is LifecycleAction.REVOKE:
-        lifecycle.revoke_certificate(certificate, reason=reason, actor=actor)
-    else:
-        lifecycle.withdraw_certificate(certificate, reason=reason, actor=actor)
-    if row.status_changed_on is not None and row.status != CertificateStatus.VALID.value:
-        # The date it took effect in the source register, so the same file re-imports as unchanged.
-        certificate.status_changed_on = row.status_changed_on
+    if change.fields:
+        lifecycle.sync_record(certificate, actor=actor, changes=change.fields, message=_details_message(change.changed),
+                              extra={"changed": change.changed})
+    elif change.changed:  # only the company's details changed
+        lifecycle.record_event(certificate, "updated", actor_role=actor.role, effective_on=today,
+                               message=_details_message(change.changed), extra={"changed": change.changed})
+    if change.level is not None:
+        lifecycle.change_level(certificate, new_level=change.level, actor=actor,
+                               reason=_import_reason(row, row.level_reason),
+                               extra={"level_reason": row.level_reason, "score_level": row.score_level})
+    if change.transition is None:
+        return "level"
+    stated = row.status_changed_on if row.status != CertificateStatus.VALID.value else None
+    # The row's own date when it keeps the history in order (no entry of this certificate is dated later),
+    # else today; either way the stored status date is the row's, so the same file re-imports unchanged.
+    day = stated if stated is not None and stated >= _latest_entry_day(certificate.number) else today
+    lifecycle.apply_status(certificate, row.status, reason=_import_reason(row, row.status_reason), actor=actor,
+                           effective_on=day, until=change.suspended_until)
+    if stated is not None and stated != day:
+        lifecycle.sync_record(certificate, actor=actor, changes={"status_changed_on": stated},
+                              message=_details_message(["status_changed_on"]), extra={"changed": ["status_changed_on"]})
+    return "status"
+
+
+def _latest_entry_day(number: str) -> dt.date:
+    return db.session.scalar(select(func.max(LedgerEntry.effective_on))
+                             .where(LedgerEntry.certificate_number == number)) or dt.date.min

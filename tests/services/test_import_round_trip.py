@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from registry.certificates import lifecycle
 from registry.certificates.identifiers import make_uscc
+from registry.certificates.rules import overdue_suspension_end, surveillance_due_on
 from registry.errors import InvalidTransition, ValidationError
 from registry.extensions import db
 from tests.conftest import close_app, make_app
@@ -36,7 +37,11 @@ def register_rows(draw) -> list[dict]:
                            score=draw(st.sampled_from(["72", "85.5", "91", "97.25"])), level="")
         row.update(level_reason="", status=status, status_changed_on="", status_reason="")
         if status != "valid":
-            changed = issued + dt.timedelta(days=draw(st.integers(0, (latest - issued).days)))
+            # A status can take effect only while the dates do not yet make the certificate revoked (final).
+            last = issued if surveillance is None else issued + dt.timedelta(days=surveillance)
+            revoked_from = overdue_suspension_end(surveillance_due_on(last, 12), 0, 6) + dt.timedelta(days=1)
+            end = min(latest, revoked_from - dt.timedelta(days=1))
+            changed = issued + dt.timedelta(days=draw(st.integers(0, (end - issued).days)))
             row.update(status_changed_on=changed.isoformat(), status_reason=draw(st.sampled_from(["", "逾期未整改"])))
         if draw(st.booleans()) and row["score"] != "72":
             row.update(level="compliant", level_reason="首年按达标发证")

@@ -326,3 +326,108 @@ def test_export_to_standard_output_starts_with_its_dating_line_and_the_import_he
     first, header = result.output.splitlines()[:2]
     assert first.startswith("# as_of=2026-06-01 ledger_head_seq=4 ledger_head_hash=")
     assert header.startswith("certificate_number,company_name,uscc,") and "level_reason" in header
+
+
+# ------------------------------------------------------------------------------- through the lifecycle only
+
+def test_a_status_change_on_an_existing_certificate_is_entered_in_the_ledger_on_the_rows_date(app, runner, client,
+                                                                                              tmp_path):
+    run_import(runner, tmp_path, csv_bytes(sync_rows()))
+    rows = sync_rows()
+    rows[0].update(status="suspended", status_changed_on="2026-05-20", status_reason="未按期整改")
+    header = [*dict.fromkeys(list(rows[0]) + ["status_changed_on", "status_reason"])]
+    assert run_import(runner, tmp_path, csv_bytes(rows, header=header)).exit_code == 0
+    with app.app_context():
+        entry = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == "99925SV00101R0")
+                                   .order_by(LedgerEntry.seq.desc())).first()
+        assert (entry.kind, entry.effective_on, entry.actor_role) == ("suspended", dt.date(2026, 5, 20), "import")
+    answer = client.get("/api/v1/certificates/99925SV00101R0/status?on=2026-05-25").get_json()
+    assert answer["status"] == "suspended"
+    assert client.get("/api/v1/certificates/99925SV00101R0/status?on=2026-05-19").get_json()["status"] == "valid"
+
+
+def test_a_status_date_before_an_entry_of_the_same_import_is_entered_today_and_still_reimports_unchanged(
+        app, runner, client, tmp_path):
+    run_import(runner, tmp_path, csv_bytes(sync_rows()))
+    rows = sync_rows()
+    rows[0].update(status="suspended", status_changed_on="2026-05-20", scope="家用电器的配送及安装服务")
+    header = [*dict.fromkeys(list(rows[0]) + ["status_changed_on"])]
+    content = csv_bytes(rows, header=header)
+    assert run_import(runner, tmp_path, content).exit_code == 0
+    with app.app_context():
+        assert certificate("99925SV00101R0").status_changed_on == dt.date(2026, 5, 20)
+        kinds = [(e.kind, e.effective_on) for e in db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.certificate_number == "99925SV00101R0").order_by(LedgerEntry.seq))]
+        # The scope's entry is dated today: a suspension dated before it would be hidden behind it in the history.
+        assert kinds[1:3] == [("updated", dt.date(2026, 6, 1)), ("suspended", dt.date(2026, 6, 1))]
+    assert client.get("/api/v1/certificates/99925SV00101R0/status").get_json()["status"] == "suspended"
+    before = counts(app)
+    again = run_import(runner, tmp_path, content)
+    assert again.exit_code == 0 and "未变 3" in again.output and counts(app) == before
+
+
+def test_imported_history_is_stored_as_meaning_and_each_reader_sees_their_language(app, runner, client, tmp_path):
+    rows = sync_rows()
+    rows[0].update(status="suspended", status_changed_on="2026-05-20", status_reason="未按期整改")
+    header = [*dict.fromkeys(list(rows[0]) + ["status_changed_on", "status_reason"])]
+    assert run_import(runner, tmp_path, csv_bytes(rows, header=header)).exit_code == 0
+    with app.app_context():
+        imported, suspended = db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.certificate_number == "99925SV00101R0").order_by(LedgerEntry.seq)).all()
+        assert imported.data["message"]["id"] == "Issued at level %(level)s (audit score %(score)s)."
+        assert suspended.data["message"] == {"id": "Suspended until %(day)s.", "params": {"day": "2026-11-20"}}
+        assert suspended.public_text == "暂停至 2026-11-20。" and suspended.reason == "未按期整改"
+    english = client.get("/certificates/99925SV00101R0?lang=en").get_data(as_text=True)
+    assert "Suspended until 2026-11-20." in english and "Issued at level Four stars" in english
+
+
+def test_a_file_status_after_the_dates_made_the_certificate_revoked_is_refused_with_its_line(app, runner, tmp_path):
+    # Issued 2024-01-10, no surveillance audit: due 2025-01-10, suspended on read from 2025-01-11 and
+    # revoked from 2025-07-12; a suspension from 2025-09-01 cannot follow that revocation.
+    row = register_row(issued_on="2024-01-10", status="suspended", status_changed_on="2025-09-01",
+                       suspended_until="2026-03-01")
+    header = [*dict.fromkeys(list(row) + ["status_changed_on", "suspended_until"])]
+    result = run_import(runner, tmp_path, csv_bytes([row], header=header))
+    assert result.exit_code == 1
+    assert any(line.startswith("第 2 行, 列 status_changed_on") and "撤销/revoked" in line and "2025-09-01" in line
+               for line in problem_lines(result.output)), result.output
+    assert counts(app)["certificate"] == 0
+    # Suspended on 2025-03-01, while its dates showed it suspended for the overdue audit: the register
+    # stores what the public saw (as the tick would), so it goes in.
+    row.update(status_changed_on="2025-03-01", suspended_until="2025-09-01")
+    result = run_import(runner, tmp_path, csv_bytes([row], header=header))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert (certificate("99925SV00101R0").status, entries("99925SV00101R0")) == (
+            "suspended", [("imported", "import"), ("suspended", "import")])
+
+
+def test_the_importers_record_door_refuses_officers_state_fields_and_contradicting_dates(app):
+    from registry.errors import PermissionDenied, ValidationError
+    from registry.ledger.messages import LedgerMessage
+    message = LedgerMessage("Certificate details changed: %(fields)s.", fields="x")
+    with app.app_context():
+        cert = make_certificate(issued_on=dt.date(2025, 9, 1))
+        db.session.commit()
+        with pytest.raises(PermissionDenied):
+            lifecycle.sync_record(cert, actor=OFFICER, changes={"expires_on": dt.date(2027, 1, 1)}, message=message)
+        with pytest.raises(ValueError):
+            lifecycle.sync_record(cert, actor=lifecycle.IMPORT, changes={"status": "valid"}, message=message)
+        with pytest.raises(ValidationError):
+            lifecycle.sync_record(cert, actor=lifecycle.IMPORT, changes={"expires_on": dt.date(2025, 8, 1)},
+                                  message=message)
+        with pytest.raises(ValidationError):
+            lifecycle.sync_record(cert, actor=lifecycle.IMPORT, changes={"suspended_until": dt.date(2026, 9, 1)},
+                                  message=message)
+        db.session.rollback()
+        lifecycle.revoke_certificate(cert, reason="严重违规", actor=OFFICER)
+        db.session.commit()
+        with pytest.raises(InvalidTransition):
+            lifecycle.sync_record(cert, actor=lifecycle.IMPORT, changes={"last_surveillance_on": dt.date(2026, 5, 1)},
+                                  message=message)
+        db.session.rollback()
+        cert = db.session.get(Certificate, cert.id)
+        assert (cert.expires_on, cert.suspended_until, cert.last_surveillance_on) == (
+            dt.date(2028, 8, 31), None, None)
+        assert [e.kind for e in db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.certificate_number == cert.number))] == ["revoked"]
