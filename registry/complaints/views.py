@@ -413,9 +413,10 @@ def case_action(tracking: str, action: str):
             elif action == "redact":
                 services.redact_complaint(complaint, current_user, public_summary=form.public_summary.data, **kwargs)
             else:
-                if (form.outcome.data in ("upheld", "partially_upheld") and form.severity.data == "critical"
+                # Only a fully upheld critical complaint proposes suspension (the published rule); ask to confirm it.
+                if (form.outcome.data == "upheld" and form.severity.data == "critical"
                         and not request.form.get("confirm")):
-                    raise ValidationError(_("A critical upheld complaint proposes suspension at once: tick the box to confirm."))
+                    raise ValidationError(_("A critical upheld complaint proposes suspending the certificate (after the company's short hearing window): tick the box to confirm."))
                 proposal = services.close_complaint(complaint, current_user, outcome=form.outcome.data,
                                                     severity=form.severity.data or None,
                                                     public_summary=form.public_summary.data, note=form.note.data or "",

@@ -36,7 +36,8 @@ def _walk_to_upheld(app, client, world, tracking, link, severity="major"):
     client.post(f"/complaints/case/{tracking}/mediate", data={"version": _version(app, tracking)})
     return client.post(f"/complaints/case/{tracking}/close", data={
         "version": _version(app, tracking), "outcome": "upheld", "severity": severity,
-        "public_summary": "空调维修两次未修好，客服不回复。调解未达成一致。"})
+        "public_summary": "空调维修两次未修好，客服不回复。调解未达成一致。",
+        **({"confirm": "1"} if severity == "critical" else {})})
 
 
 def test_full_path_from_filing_to_a_confirmed_sanction_shown_on_the_certificate_page(app, client, world):
