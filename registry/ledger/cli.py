@@ -30,3 +30,37 @@ def verify_command(path):
         click.echo(f"ledger BROKEN after {count} good entries: {problem}", err=True)
         raise SystemExit(1)
     click.echo(f"ledger ok: {count} entries, head {head}")
+
+
+@cli.group("tree", help="The Merkle tree over the ledger (the transparency log).")
+def tree():
+    pass
+
+
+@tree.command("rebuild")
+@with_appcontext
+def tree_rebuild_command():
+    """Recompute the tree from every entry (after the upgrade that added it), then check the stored checkpoints."""
+    from registry.extensions import db
+    from registry.ledger import tlog
+    leaves = tlog.rebuild()
+    mismatched = [c for c in tlog.list_checkpoints(limit=None)
+                  if c.tree_size > leaves or tlog.root(c.tree_size) != c.root_hash]
+    if mismatched:
+        db.session.rollback()
+        for checkpoint in mismatched:
+            click.echo(f"checkpoint at size {checkpoint.tree_size} does NOT match the ledger:\n{checkpoint.note}", err=True)
+        raise SystemExit(1)
+    db.session.commit()
+    click.echo(f"ledger tree rebuilt: {leaves} leaves")
+
+
+@cli.command("checkpoint")
+@with_appcontext
+def checkpoint_command():
+    """Sign a checkpoint of the current tree (if it grew) and print it."""
+    from registry.extensions import db
+    from registry.ledger import tlog
+    checkpoint = tlog.current_checkpoint()
+    db.session.commit()
+    click.echo(checkpoint.note, nl=False)

@@ -11,7 +11,7 @@ Indices are 0-based leaf indices (ledger entry seq − 1).
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 Node = tuple[int, int]  # (level, index)
 EMPTY_ROOT = hashlib.sha256(b"").digest()

@@ -250,4 +250,27 @@ def entry_proof(entry: LedgerEntry, checkpoint: LedgerCheckpoint) -> dict:
 
 
 def issued_at_text(checkpoint: LedgerCheckpoint) -> str:
-    return checkpoint.issued_at.replace(tzinfo=dt.timezone.utc).isoformat()
+    return checkpoint.issued_at.replace(tzinfo=dt.UTC).isoformat()
+
+
+def receipt_proofs(numbers: list[str]) -> dict:
+    """For a receipt: the checkpoint it was verified against and, per certificate, its latest entry's proof.
+
+    Issues a checkpoint if the tree grew (flushed; the caller commits, so the checkpoint a receipt cites is
+    always among those /ledger/checkpoints lists).
+    """
+    checkpoint = current_checkpoint()
+    latest = dict(db.session.execute(
+        select(LedgerEntry.certificate_number, func.max(LedgerEntry.seq))
+        .where(LedgerEntry.certificate_number.in_(sorted(set(numbers))), LedgerEntry.seq <= checkpoint.tree_size)
+        .group_by(LedgerEntry.certificate_number)).all()) if numbers else {}
+    entries = {entry.seq: entry for entry in db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.seq.in_(list(latest.values()))))} if latest else {}
+    return {
+        "origin": origin(),
+        "verifier_key": verifier_key(),
+        "checkpoint": checkpoint.note,
+        "tree_size": checkpoint.tree_size,
+        "entries": [{"number": number, **entry_proof(entries[latest[number]], checkpoint)}
+                    for number in sorted(latest)],
+    }
