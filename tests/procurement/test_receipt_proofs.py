@@ -72,3 +72,9 @@ def test_api_receipt_carries_the_proofs_too(app, client, register):
     proofs = response.get_json()["receipt"]["receipt"]["transparency"]
     assert proofs["entries"][0]["number"] == register.five_star
     assert hashlib.sha256(b"").digest() != base64.b64decode(proofs["checkpoint"].split("\n")[2])
+
+
+def test_printable_receipt_page_shows_the_checkpoint(app, client, register):
+    page = client.post("/verify/bulk/receipt?lang=en", data={"identifiers": register.five_star, "on": "2026-05-01"})
+    text_ = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Transparency log" in text_ and "registry.test/ledger\n" in text_
