@@ -59,7 +59,7 @@ def test_checkpoint_text_matches_the_c2sp_layout(app, client):
     assert lines[:2] == ["registry.test/ledger", "3"] and len(base64.b64decode(lines[2])) == 32
     assert signature.startswith("\u2014 registry.test/ledger ") and signature.endswith("\n")
     key_line = client.get("/ledger/key").get_data(as_text=True).strip()
-    name, key_hash, key = key_line.split("+")
+    name, key_hash, key = key_line.split("+", 2)
     assert name == "registry.test/ledger"
     assert base64.b64decode(signature.split(" ")[2])[:4].hex() == key_hash
     assert base64.b64decode(key)[0] == 1

@@ -78,3 +78,29 @@ def test_printable_receipt_page_shows_the_checkpoint(app, client, register):
     page = client.post("/verify/bulk/receipt?lang=en", data={"identifiers": register.five_star, "on": "2026-05-01"})
     text_ = page.get_data(as_text=True)
     assert page.status_code == 200 and "Transparency log" in text_ and "registry.test/ledger\n" in text_
+
+
+def _run_documented_script(tmp_path, client, receipt_text: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+    path = tmp_path / "receipt.json"
+    path.write_text(receipt_text, encoding="utf-8")
+    key = client.get("/ledger/key").get_data(as_text=True).strip()
+    script = Path(__file__).resolve().parents[2] / "docs" / "verify_receipt.py"
+    return subprocess.run([sys.executable, str(script), str(path), key], capture_output=True, text=True, timeout=60)
+
+
+def test_the_documented_script_verifies_a_receipt_offline(app, client, register, tmp_path):
+    result = _run_documented_script(tmp_path, client, download_receipt(client, f"{register.five_star}\n{register.suspended}"))
+    assert result.returncode == 0, result.stderr
+    assert "receipt signature: ok" in result.stdout
+    assert f"{register.suspended}: entry #" in result.stdout and "status suspended" in result.stdout
+
+
+def test_the_documented_script_refuses_a_receipt_whose_proof_was_swapped(app, client, register, tmp_path):
+    document = json.loads(download_receipt(client, register.suspended))
+    entries = document["receipt"]["transparency"]["entries"]
+    entries[0]["entry"] = entries[0]["entry"].replace('"suspended"', '"valid"')
+    result = _run_documented_script(tmp_path, client, json.dumps(document, ensure_ascii=False))
+    assert result.returncode == 1 and "NOT VERIFIED" in result.stderr
