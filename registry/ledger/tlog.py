@@ -11,7 +11,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select, tuple_
 
 from registry import clock
 from registry.extensions import db
@@ -33,15 +33,22 @@ class ProofRequestInvalid(ValueError):
 
 # ---------------------------------------------------------------- reading nodes
 
-def read_nodes(wanted) -> dict[merkle.Node, bytes]:
-    wanted = list(wanted)
+def _found_nodes(wanted) -> dict[merkle.Node, bytes]:
+    wanted = sorted(set(wanted))
     found: dict[merkle.Node, bytes] = {}
     for offset in range(0, len(wanted), 200):
-        chunk = wanted[offset:offset + 200]
-        rows = db.session.execute(select(LedgerTreeNode.level, LedgerTreeNode.index, LedgerTreeNode.hash).where(
-            or_(*(and_(LedgerTreeNode.level == level, LedgerTreeNode.index == index) for level, index in chunk))))
+        # One statement shape for every request (an expanding tuple IN), so SQLAlchemy compiles it once.
+        rows = db.session.execute(select(LedgerTreeNode.level, LedgerTreeNode.index, LedgerTreeNode.hash)
+                                  .where(tuple_(LedgerTreeNode.level, LedgerTreeNode.index)
+                                         .in_(wanted[offset:offset + 200])))
         found.update({(level, index): bytes(value) for level, index, value in rows})
-    missing = set(wanted) - set(found)
+    return found
+
+
+def read_nodes(wanted) -> dict[merkle.Node, bytes]:
+    wanted = set(wanted)
+    found = _found_nodes(wanted)
+    missing = wanted - set(found)
     if missing:
         raise RuntimeError(f"ledger tree is missing nodes {sorted(missing)[:5]}: run `flask ledger tree rebuild`")
     return found
@@ -116,10 +123,23 @@ def _hashed():
 
 def append_leaf(seq: int, fields: dict) -> None:
     """Called by services.append_entry (lock held): catch up if the tree trails, then add this entry's leaf."""
-    if tree_size() < seq - 1:
+    if _FRONTIER_KEY not in db.session.info:
+        # The steady state costs one read: the right edge of the tree of seq − 1 leaves plus its last leaf.
+        # All there means the tree is exactly that size; anything missing (a ledger older than the tree)
+        # takes the slow path, which finds the tree's real size and catches up.
+        expected = seq - 1
+        edge = merkle.root_nodes(expected)
+        found = _found_nodes(edge + ([(0, expected - 1)] if expected else []))
+        if len(found) == len(set(edge) | ({(0, expected - 1)} if expected else set())):
+            db.session.info[_FRONTIER_KEY] = (expected, {node: found[node] for node in edge})
+        else:
+            catch_up(seq - 1)
+    size = tree_size()
+    if size < seq - 1:
         catch_up(seq - 1)
-    if tree_size() != seq - 1:
-        raise RuntimeError(f"ledger tree has {tree_size()} leaves, cannot add entry #{seq}")
+        size = tree_size()
+    if size != seq - 1:
+        raise RuntimeError(f"ledger tree has {size} leaves, cannot add entry #{seq}")
     _add_leaves([canonical_bytes(fields)])
 
 
