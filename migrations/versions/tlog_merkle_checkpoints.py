@@ -18,10 +18,9 @@ depends_on = None
 
 def upgrade():
     op.create_table('ledger_tree_node',
-    sa.Column('level', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('index', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('node', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('level', 'index', name=op.f('pk_ledger_tree_node'))
+    sa.PrimaryKeyConstraint('node', name=op.f('pk_ledger_tree_node'))
     )
     op.create_table('ledger_checkpoint',
     sa.Column('id', sa.Integer(), nullable=False),

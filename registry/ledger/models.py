@@ -52,12 +52,13 @@ class LedgerTreeNode(db.Model):
     """A perfect subtree of the Merkle tree over the ledger: hash of leaves [index·2^level, (index+1)·2^level).
 
     Written only when complete (see ledger/merkle.py), so an append writes 1 + (trailing ones of its index)
-    rows and reads as many left siblings; a proof reads O(log n) of them in one query.
+    rows and reads as many left siblings; a proof reads O(log n) of them in one query. The key is one
+    integer, level·2^48 + index, so that query is a plain `IN` on the primary key on every database
+    (SQLite scans the table for a two-column row-value IN).
     """
     __tablename__ = "ledger_tree_node"
 
-    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    node: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, insert, select
 
 from registry import clock
 from registry.extensions import db
@@ -33,15 +33,21 @@ class ProofRequestInvalid(ValueError):
 
 # ---------------------------------------------------------------- reading nodes
 
+LEVEL_SHIFT = 48  # node key = level · 2^48 + index: room for 2^48 entries
+
+
+def node_key(node: merkle.Node) -> int:
+    return (node[0] << LEVEL_SHIFT) + node[1]
+
+
 def _found_nodes(wanted) -> dict[merkle.Node, bytes]:
-    wanted = sorted(set(wanted))
+    keys = sorted({node_key(node) for node in wanted})
     found: dict[merkle.Node, bytes] = {}
-    for offset in range(0, len(wanted), 200):
-        # One statement shape for every request (an expanding tuple IN), so SQLAlchemy compiles it once.
-        rows = db.session.execute(select(LedgerTreeNode.level, LedgerTreeNode.index, LedgerTreeNode.hash)
-                                  .where(tuple_(LedgerTreeNode.level, LedgerTreeNode.index)
-                                         .in_(wanted[offset:offset + 200])))
-        found.update({(level, index): bytes(value) for level, index, value in rows})
+    mask = (1 << LEVEL_SHIFT) - 1
+    for offset in range(0, len(keys), 500):
+        rows = db.session.execute(select(LedgerTreeNode.node, LedgerTreeNode.hash)
+                                  .where(LedgerTreeNode.node.in_(keys[offset:offset + 500])))
+        found.update({(key >> LEVEL_SHIFT, key & mask): bytes(value) for key, value in rows})
     return found
 
 
@@ -59,7 +65,7 @@ def tree_size() -> int:
     cached = db.session.info.get(_FRONTIER_KEY)
     if cached is not None:
         return cached[0]
-    last = db.session.scalar(select(func.max(LedgerTreeNode.index)).where(LedgerTreeNode.level == 0))
+    last = db.session.scalar(select(func.max(LedgerTreeNode.node)).where(LedgerTreeNode.node < 1 << LEVEL_SHIFT))
     return 0 if last is None else last + 1
 
 
@@ -87,7 +93,7 @@ def _add_leaves(datas) -> None:
         for consumed in merkle.left_siblings_needed(size):
             del edge[consumed]
         edge[stored[-1][0]] = stored[-1][1]
-        rows.extend({"level": level, "index": index, "hash": value} for (level, index), value in stored)
+        rows.extend({"node": node_key(node), "hash": value} for node, value in stored)
         size += 1
         if len(rows) >= BATCH:
             db.session.execute(insert(LedgerTreeNode), rows)
