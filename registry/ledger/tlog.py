@@ -111,13 +111,15 @@ def catch_up(until_seq: int) -> int:
     size, _edge = _frontier()
     added = 0
     while size < until_seq:
-        entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.seq > size, LedgerEntry.seq <= until_seq)
-                                     .order_by(LedgerEntry.seq).limit(BATCH)).all()
+        # Plain rows, not ORM objects: a backfill of a long ledger must not fill the identity map.
+        columns = [getattr(LedgerEntry, name) for name in _hashed()]
+        entries = db.session.execute(select(*columns).where(LedgerEntry.seq > size, LedgerEntry.seq <= until_seq)
+                                     .order_by(LedgerEntry.seq).limit(BATCH)).mappings().all()
         if not entries:
             break
-        if entries[0].seq != size + 1:
-            raise RuntimeError(f"ledger sequence gap before entry #{entries[0].seq}")
-        _add_leaves(canonical_bytes({name: getattr(e, name) for name in _hashed()}) for e in entries)
+        if entries[0]["seq"] != size + 1:
+            raise RuntimeError(f"ledger sequence gap before entry #{entries[0]['seq']}")
+        _add_leaves(canonical_bytes(dict(e)) for e in entries)
         size, added = size + len(entries), added + len(entries)
     return added
 
