@@ -168,3 +168,34 @@ def test_tree_rebuild_restores_the_tree_and_catches_a_rewritten_history(app, cli
     result = runner.invoke(args=["ledger", "tree", "rebuild"])
     assert result.exit_code == 1
     assert "checkpoint at size 5 does NOT match the ledger" in result.output
+
+
+def test_concurrent_appends_keep_the_tree_equal_to_the_ledger(app, client):
+    import threading
+    writers = 6
+    barrier = threading.Barrier(writers)
+    failures: list[str] = []
+
+    def write(n: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                services.append_entry(kind="notice", actor_role="admin", public_text=f"并发 {n}")
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                failures.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    theirs = InmemoryTree(algorithm="sha256")
+    for leaf in _exported_leaves(client):
+        theirs.append_entry(leaf)
+    checkpoint = _checkpoint(client, app)
+    assert checkpoint.size == writers and checkpoint.root == theirs.get_root()
