@@ -12,7 +12,7 @@ from registry.api import api_limit, bp, verify_limit
 from registry.certificates.rules import CertificateStatus
 from registry.certificates.services import CertificateFilters, get_certificate
 from registry.errors import NotFound, ValidationError
-from registry.extensions import limiter
+from registry.extensions import db, limiter
 from registry.procurement import bulk, services
 
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -153,6 +153,7 @@ def verify():
     body = bulk.result_as_dict(result)
     if wants_receipt:
         body["receipt"] = services.issue_receipt(result, identifiers)
+        db.session.commit()  # the checkpoint the receipt cites is kept for good
     return jsonify(body)
 
 

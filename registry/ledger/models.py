@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.extensions import db
@@ -46,3 +46,28 @@ def _refuse_ledger_changes(session, _flush_context, _instances):
     for entry in session.dirty:
         if isinstance(entry, LedgerEntry) and session.is_modified(entry):
             raise LedgerIsAppendOnly(f"ledger entry #{entry.seq} cannot be changed")
+
+
+class LedgerTreeNode(db.Model):
+    """A perfect subtree of the Merkle tree over the ledger: hash of leaves [index·2^level, (index+1)·2^level).
+
+    Written only when complete (see ledger/merkle.py), so an append writes 1 + (trailing ones of its index)
+    rows and reads as many left siblings; a proof reads O(log n) of them in one query. The key is one
+    integer, level·2^48 + index, so that query is a plain `IN` on the primary key on every database
+    (SQLite scans the table for a two-column row-value IN).
+    """
+    __tablename__ = "ledger_tree_node"
+
+    node: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerCheckpoint(db.Model):
+    """A signed checkpoint (C2SP tlog-checkpoint note) of the tree at one size; every one issued is kept."""
+    __tablename__ = "ledger_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text)  # the whole signed note, exactly as served

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from registry import clock
 from registry.extensions import db
+from registry.ledger import tlog
 from registry.ledger.chain import GENESIS_HASH, entry_hash
 from registry.ledger.models import LedgerEntry
 
@@ -41,6 +42,7 @@ def _forget_head(session, transaction):
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEAD_KEY, None)
         session.info.pop(_LOCKED_KEY, None)
+        tlog.forget(session)
 
 
 def head() -> LedgerEntry | None:
@@ -80,6 +82,7 @@ def append_entry(*, kind: str, actor_role: str, certificate=None, effective_on: 
                         hash=entry_hash(fields), **fields)
     db.session.add(entry)
     db.session.flush()
+    tlog.append_leaf(entry.seq, fields)  # the Merkle tree grows in the same transaction, under the same lock
     # The lock is held until this transaction ends, so no one else can move the head meanwhile:
     # the next append in the same transaction chains on without asking the database again.
     db.session.info[_HEAD_KEY] = (entry.seq, entry.hash)

@@ -279,6 +279,10 @@ def issue_receipt(result: bulk.BulkResult, identifiers: list[str]) -> dict:
         "results": [bulk.row_as_dict(row) for row in result.rows],
         "check_url": registry_identity()["base_url"] + "/verify/receipt",
     }
+    # Proofs that the receipt's certificates' latest entries are in the signed log (docs/transparency.md).
+    from registry.ledger import tlog
+    body["transparency"] = tlog.receipt_proofs([row.certificate.number for row in result.rows
+                                                if row.certificate is not None])
     return receipts.sign(body, current_signing_key())
 
 
