@@ -1,7 +1,7 @@
 """Transparency log: the Merkle tree's perfect subtrees and every signed checkpoint
 
 Revision ID: 0f430e6df8e1
-Revises: 12243f6471fa
+Revises: 816bfe066e5e
 Create Date: 2026-12-01 21:00:00
 
 Existing entries get their leaves lazily on the next append, or at once with `flask ledger tree rebuild`.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0f430e6df8e1'
-down_revision = '12243f6471fa'
+down_revision = '816bfe066e5e'
 branch_labels = None
 depends_on = None
 
