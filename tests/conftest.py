@@ -7,10 +7,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from registry import create_app
 from registry.extensions import db
+
+# CI explores the same generated cases on every run (derandomized), so a red build is reproducible and
+# never depends on luck; locally, Hypothesis keeps exploring new cases and remembers failures.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 PINNED_TODAY = "2026-06-01"
