@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from registry import clock
 from registry.certificates import services
+from registry.certificates.suggestions import suggest
 from registry.certificates.models import Audit
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
@@ -43,4 +44,10 @@ def lookup():
     matches = services.lookup(query)
     if len(matches) == 1:
         return redirect(url_for(".detail", number=matches[0].number))
-    return render_template("certificates/lookup.html", query=query, matches=matches), (200 if matches else 404)
+    if matches or not query.strip():
+        return (render_template("certificates/lookup.html", query=query, matches=matches, suggestions=None),
+                200 if matches else 404)
+    # Nothing exact: a fragment of a real name or number must lead to that company, never to "forged".
+    suggestions = suggest(query)
+    return (render_template("certificates/lookup.html", query=query, matches=[], suggestions=suggestions),
+            200 if suggestions.certificates else 404)
