@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from registry import clock
-from registry.certificates import services
+from registry.certificates import explain, services
 from registry.certificates.suggestions import suggest
 from registry.certificates.models import Audit
 from registry.extensions import db
@@ -33,8 +33,10 @@ def detail(number: str):
                                 .order_by(Audit.audited_on.desc())).all()
     history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                  .order_by(LedgerEntry.seq.desc())).all()
+    oldest_first = sorted(history, key=lambda e: (e.effective_on, e.seq))
     return render_template("certificates/detail.html", certificate=certificate, audits=audits, history=history,
-                           status=certificate.effective_status(clock.today()))
+                           status=certificate.effective_status(clock.today()),
+                           lowered=explain.level_lowered(oldest_first, certificate.scheme_id, certificate.level))
 
 
 @bp.route("/lookup")

@@ -52,3 +52,51 @@ def test_verify_box_with_a_partial_name_offers_the_company_and_a_search_never_fo
     page.go_back()
     section.get_by_role("link", name="贵阳翎晟装饰材料有限责任公司").click()
     assert page.url.endswith(f"/certificates/{lingsheng}")
+
+
+@pytest.fixture
+def troubled(live_app):
+    """A suspended certificate and one whose level was lowered under the complaint rules."""
+    import datetime as dt
+
+    from registry.certificates import lifecycle
+    from tests.verify.conftest import issued
+    with live_app.app_context():
+        suspended = issued(level="4", company=make_company(name="杭州澜川家用电器有限公司"))
+        lifecycle.suspend_certificate(suspended, reason="监督审核发现服务网点不符合要求", until=dt.date(2026, 8, 1),
+                                      actor=lifecycle.SYSTEM)
+        lowered = issued(level="5", company=make_company(name="青岛海澜家电有限公司"))
+        lifecycle.change_level(lowered, new_level="4", reason="投诉处理", actor=lifecycle.SYSTEM,
+                               extra={"sanction_rule": "repeat-complaints"})
+        db.session.commit()
+        return {"suspended": suspended.number, "lowered": lowered.number}
+
+
+def test_suspended_v_page_gives_reason_and_dates_and_says_once_not_to_rely(live_server, view, troubled):
+    lang, width, page = view
+    page.goto(f"{live_server}/v/{troubled['suspended']}?lang={lang}")
+    facts = page.locator(".verify-suspension").inner_text()
+    assert "监督审核发现服务网点不符合要求" in facts and "2026-06-01" in facts and "2026-08-01" in facts
+    text = page.locator("main").inner_text()
+    assert text.count("请勿信") + text.lower().count("not rely") == 1
+    assert page.locator(".verify-suspension").is_visible()
+    _no_sideways_scroll(page, width)
+
+
+def test_wrong_check_code_shows_the_warning_above_the_status(live_server, view, troubled):
+    lang, width, page = view
+    page.goto(f"{live_server}/v/{troubled['lowered']}?c=WRONG1&lang={lang}")
+    warning = page.locator("section.verify-check.warning").bounding_box()
+    status = page.locator("#verify-status-word").bounding_box()
+    assert warning["y"] + warning["height"] <= status["y"]
+    assert "✔" not in page.locator("#verify-status-word").inner_text()
+
+
+def test_lowered_level_is_explained_next_to_level_and_score(live_server, view, troubled):
+    lang, width, page = view
+    expected = {"zh-Hans": "依据公开的投诉处理规则由五星降级", "en": "under the published complaint rules"}[lang]
+    page.goto(f"{live_server}/v/{troubled['lowered']}?lang={lang}")
+    assert expected in page.locator(".verify-status .level-lowered").inner_text()
+    page.goto(f"{live_server}/certificates/{troubled['lowered']}?lang={lang}")
+    assert expected in page.locator("dd .level-lowered").inner_text()
+    _no_sideways_scroll(page, width)
