@@ -100,3 +100,27 @@ def test_lowered_level_is_explained_next_to_level_and_score(live_server, view, t
     page.goto(f"{live_server}/certificates/{troubled['lowered']}?lang={lang}")
     assert expected in page.locator("dd .level-lowered").inner_text()
     _no_sideways_scroll(page, width)
+
+
+def test_bidder_list_with_a_header_filter_the_failing_and_switch_language(live_app, live_server, view):
+    from tests.procurement.conftest import build_register
+    lang, width, page = view
+    register = build_register(live_app)
+    other = "zh-Hans" if lang == "en" else "en"
+    fails = {"zh-Hans": "4 家投标人中有 2 家在 2026-06-01 不符合要求", "en": "2 of 4 bidders fail on 2026-06-01"}
+    page.goto(f"{live_server}/lang/{lang}?next=/verify/bulk")
+    page.fill("#bulk-identifiers", "序号\t投标人名称\t统一社会信用代码\n"
+              f"1\t{register.five_star_name}\t{register.five_star_uscc}\n2\t北京暂停电器有限公司\t\n"
+              f"3\t不存在的投标人有限公司\t\n4\t\t{register.expiring}")
+    page.locator("form.bulk-form button[type=submit]").click()
+    assert fails[lang] in page.locator("#result-failing").inner_text()
+    assert page.locator(".bulk-results tbody tr").count() == 4
+    assert "投标人名称" not in page.locator(".bulk-results").inner_text()
+    page.locator("#show-failing").click()
+    rows = page.locator(".bulk-results tbody tr")
+    assert rows.count() == 2 and "北京暂停电器有限公司" in rows.nth(0).inner_text()
+    page.locator("#bulk-switch-language").click()
+    assert fails[other] in page.locator("#result-failing").inner_text()
+    assert page.locator(".bulk-results tbody tr").count() == 2
+    page.goto(f"{live_server}/")
+    assert page.locator("html").get_attribute("lang") == ("en" if other == "en" else "zh-Hans")
