@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from registry import clock
+from registry.accounts.decorators import role_required
 from registry.certificates import explain, services
+from registry.certificates.company_home import company_home as services_company_home
 from registry.certificates.suggestions import suggest
 from registry.certificates.models import Audit
 from registry.extensions import db
@@ -37,6 +40,14 @@ def detail(number: str):
     return render_template("certificates/detail.html", certificate=certificate, audits=audits, history=history,
                            status=certificate.effective_status(clock.today()),
                            lowered=explain.level_lowered(oldest_first, certificate.scheme_id, certificate.level))
+
+
+@bp.route("/ours")
+@role_required("company")
+def ours():
+    """A company's home after sign-in: its certificates with what to do next, and what waits for it."""
+    home = services_company_home(current_user)
+    return render_template("certificates/ours.html", home=home)
 
 
 @bp.route("/lookup")

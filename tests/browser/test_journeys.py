@@ -124,3 +124,26 @@ def test_bidder_list_with_a_header_filter_the_failing_and_switch_language(live_a
     assert page.locator(".bulk-results tbody tr").count() == 2
     page.goto(f"{live_server}/")
     assert page.locator("html").get_attribute("lang") == ("en" if other == "en" else "zh-Hans")
+
+
+@pytest.mark.parametrize("role, landing, marker", [
+    ("company", "/certificates/ours", ".company-certificates"),
+    ("moderator", "/complaints/queue", "main h1"),
+    ("officer", "/office", "#proposals-to-decide")])
+def test_sign_in_from_a_public_page_lands_on_the_role_home(live_app, live_server, view, role, landing, marker):
+    from tests.office.conftest import PASSWORD, make_user
+    lang, width, page = view
+    with live_app.app_context():
+        company = make_company(name="账户绑定公司")
+        make_certificate(company)
+        make_user(role, company=company if role == "company" else None)
+        db.session.commit()
+    page.goto(f"{live_server}/lang/{lang}?next=/certificates")
+    page.locator("a.sign-in").click()
+    page.fill("#email", f"{role}@office.test")
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    assert page.url == f"{live_server}{landing}"
+    assert page.locator(marker).first.is_visible()
+    assert page.locator("a.sign-in").count() == 0
+    _no_sideways_scroll(page, width)
