@@ -8,9 +8,9 @@ from sqlalchemy import select
 from registry import clock
 from registry.accounts.decorators import role_required
 from registry.certificates import explain, services
-from registry.certificates.company_home import company_home as services_company_home
-from registry.certificates.suggestions import suggest
+from registry.certificates.company_home import company_home
 from registry.certificates.models import Audit
+from registry.certificates.suggestions import suggest
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from registry.paging import page_arg
@@ -46,7 +46,7 @@ def detail(number: str):
 @role_required("company")
 def ours():
     """A company's home after sign-in: its certificates with what to do next, and what waits for it."""
-    home = services_company_home(current_user)
+    home = company_home(current_user)
     return render_template("certificates/ours.html", home=home)
 
 
