@@ -48,7 +48,7 @@ def status_view(status: CertificateStatus | str) -> StatusView:
         return StatusView(status.value, _("Withdrawn"), "⊘", "status-withdrawn",
                           _("This certificate has been withdrawn (cancelled) and is no longer in force."),
                           _("Do not rely on the mark. If you see it in use, please report it."), False)
-    return StatusView(status.value, _("Expired"), "⌛", "status-expired",
+    return StatusView(status.value, _("Expired"), "○", "status-expired",
                       _("The certificate's validity has ended and it was not renewed."),
                       _("Do not rely on the mark. If you see it in use, please report it."), False)
 

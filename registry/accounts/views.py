@@ -25,8 +25,14 @@ def _ip_and_email() -> str:
 
 
 def _landing_for(user) -> str:
-    if user.has_role(Role.ADMIN, Role.OFFICER, Role.MODERATOR):
+    """Each role's own home: a company its certificates, a moderator the queue, officers and admins the office
+    dashboard (surveillance due, proposals to decide)."""
+    if user.has_role(Role.MODERATOR):
+        return url_for("complaints.queue")
+    if user.has_role(Role.ADMIN, Role.OFFICER):
         return url_for("office.dashboard")
+    if user.has_role(Role.COMPANY):
+        return url_for("certificates.ours")
     return url_for("main.home")
 
 

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from registry import clock, presenters
 from registry.accounts.decorators import role_required
-from registry.certificates import qr, reports, services, verification, verify_cache
+from registry.certificates import explain, qr, reports, services, verification, verify_cache
 from registry.certificates.models import status_policy
 from registry.certificates.rules import CertificateStatus
 from registry.errors import NotFound, ValidationError
@@ -97,10 +97,12 @@ def _render_verify(certificate, today, checked_at: str, printed: str, day_raw: s
     """The page and the date error (if the typed date was unusable)."""
     status = certificate.effective_status(today)
     check = _check_result(certificate.number, request.args.get("c"))
-    entries = None
+    entries = verification.certificate_entries(certificate)
+    suspension = (explain.suspension(entries, certificate.suspended_until)
+                  if status is CertificateStatus.SUSPENDED else None)
+    lowered = explain.level_lowered(entries, certificate.scheme_id, certificate.level)
     level_note = None
     if printed and printed != certificate.level:
-        entries = verification.certificate_entries(certificate)
         level_note = _level_note(certificate, printed, entries)
     day_answer = day_error = None
     if day_raw:
@@ -110,14 +112,12 @@ def _render_verify(certificate, today, checked_at: str, printed: str, day_raw: s
             day_error = (_("Enter the date as YYYY-MM-DD, for example 2026-03-01.") if problem.reason == "format"
                          else _("Enter a date between 1990 and 2100."))
         else:
-            if entries is None:
-                entries = verification.certificate_entries(certificate)
             day_answer = verification.answer_for_day(day, today, entries, first_issued_on=certificate.first_issued_on,
                                                      current=verification.current_facts(certificate),
                                                      policy=status_policy())
     html = render_template(
         "verify/verify.html", gettext=_bound_gettext(), c=certificate, company=certificate.company, status=status,
-        s=presenters.status_view(status), check=check, level_note=level_note, day_answer=day_answer,
+        s=presenters.status_view(status), check=check, level_note=level_note, suspension=suspension, lowered=lowered, day_answer=day_answer,
         day_error=day_error, day_raw=day_raw, checked_at=checked_at,
         report_reason=_report_reason(status, check, level_note))
     return html, day_error

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from registry import clock
-from registry.certificates import services
+from registry.accounts.decorators import role_required
+from registry.certificates import explain, services
+from registry.certificates.company_home import company_home
 from registry.certificates.models import Audit
+from registry.certificates.suggestions import suggest
 from registry.extensions import db
 from registry.ledger.models import LedgerEntry
 from registry.paging import page_arg
@@ -32,8 +36,18 @@ def detail(number: str):
                                 .order_by(Audit.audited_on.desc())).all()
     history = db.session.scalars(select(LedgerEntry).where(LedgerEntry.certificate_number == certificate.number)
                                  .order_by(LedgerEntry.seq.desc())).all()
+    oldest_first = sorted(history, key=lambda e: (e.effective_on, e.seq))
     return render_template("certificates/detail.html", certificate=certificate, audits=audits, history=history,
-                           status=certificate.effective_status(clock.today()))
+                           status=certificate.effective_status(clock.today()),
+                           lowered=explain.level_lowered(oldest_first, certificate.scheme_id, certificate.level))
+
+
+@bp.route("/ours")
+@role_required("company")
+def ours():
+    """A company's home after sign-in: its certificates with what to do next, and what waits for it."""
+    home = company_home(current_user)
+    return render_template("certificates/ours.html", home=home)
 
 
 @bp.route("/lookup")
@@ -43,4 +57,10 @@ def lookup():
     matches = services.lookup(query)
     if len(matches) == 1:
         return redirect(url_for(".detail", number=matches[0].number))
-    return render_template("certificates/lookup.html", query=query, matches=matches), (200 if matches else 404)
+    if matches or not query.strip():
+        return (render_template("certificates/lookup.html", query=query, matches=matches, suggestions=None),
+                200 if matches else 404)
+    # Nothing exact: a fragment of a real name or number must lead to that company, never to "forged".
+    suggestions = suggest(query)
+    return (render_template("certificates/lookup.html", query=query, matches=[], suggestions=suggestions),
+            200 if suggestions.certificates else 404)

@@ -57,7 +57,9 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 @bp.route("")
 def dashboard():
-    return render_template("office/dashboard.html", board=services.dashboard(current_user))
+    from registry.certificates.company_home import open_proposals
+    return render_template("office/dashboard.html", board=services.dashboard(current_user),
+                           proposals=open_proposals())
 
 
 @bp.route("/companies")

@@ -84,17 +84,33 @@ def pick_identifier(cells: list) -> str:
     return values[0]
 
 
+# A column heading ends like this (投标人名称, 统一社会信用代码, 证书编号); a company name never does.
+HEADER_ENDINGS = ("名称", "代码", "编号", "编码", "序号", "证书号", "投标人", "供应商", "单位")
+
+
 def _is_header(cells: list) -> bool:
-    values = [fold(v) for v in (_clean(c) for c in cells) if v]
-    return bool(values) and all(v.lower() in {w.lower() for w in HEADER_WORDS} for v in values)
+    """A row of column headings: every cell a known heading, or no cell an identifier and one cell a heading."""
+    values = [v for v in (_clean(c) for c in cells) if v]
+    folded = [fold(v).lower() for v in values]
+    known = {w.lower() for w in HEADER_WORDS}
+    if not values:
+        return False
+    if all(v in known for v in folded):
+        return True
+    if any(is_valid_uscc(v) or CODE_LIKE.fullmatch(v) for v in values):
+        return False
+    return any(v in known or (v.endswith(HEADER_ENDINGS) and len(v) <= 20) for v in folded)
 
 
 def _rows_to_identifiers(rows, limit: int) -> list[str]:
     found: list[str] = []
-    for index, row in enumerate(rows):
+    first = True  # only the first non-empty row can be a header
+    for row in rows:
         cells = list(row)
-        if index == 0 and _is_header(cells):
-            continue
+        if first and any(_clean(c) for c in cells):
+            first = False
+            if _is_header(cells):
+                continue
         value = pick_identifier(cells)[:MAX_IDENTIFIER_LENGTH]
         if not value:
             continue
@@ -228,6 +244,21 @@ class BulkResult:
         for row in self.rows:
             counts[row.match] += 1
         return counts
+
+    def failing(self) -> list[int]:
+        """Indexes of the rows that fail on the asked day: not in the registry, or not valid that day."""
+        return [index for index, row in enumerate(self.rows) if fails_on_day(row)]
+
+
+def fails_on_day(row: BulkRow) -> bool:
+    """A bidder fails on the day when no certificate was found or the one found was not valid that day.
+    Ambiguous names are not failures: they need the number, and the summary counts them apart."""
+    if row.match == MatchKind.NOT_FOUND:
+        return True
+    if row.match != MatchKind.EXACT:
+        return False
+    state = row.on_state
+    return state is None or not state.issued or state.status is not CertificateStatus.VALID
 
 
 class Flag:

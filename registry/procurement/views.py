@@ -3,13 +3,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from registry import clock
 from registry.certificates.services import filter_choices
 from registry.errors import ValidationError
 from registry.extensions import db, limiter
+from registry.i18n import LANG_COOKIE, normalise_locale
 from registry.procurement import bulk, exports, feeds, receipts, services
 from registry.procurement.models import Watchlist  # noqa: F401  (create_all sees the table)
 
@@ -73,8 +84,17 @@ def bulk_verify():
                                result=None), 422
     result = bulk.verify_identifiers(identifiers, on)
     form["identifiers"] = "\n".join(identifiers)
-    return render_template("procurement/bulk.html", form=form, errors={}, result=result,
-                           identifiers="\n".join(identifiers), words=exports)
+    failing = result.failing()
+    only_failing = request.form.get("only") == "failing"
+    response = make_response(render_template(
+        "procurement/bulk.html", form=form, errors={}, result=result, identifiers="\n".join(identifiers),
+        words=exports, failing=failing, only_failing=only_failing,
+        shown=set(failing) if only_failing else set(range(len(result.rows)))))
+    # The language switch on a result page posts the list again (?lang=): keep the choice, as the switch does.
+    chosen = normalise_locale(request.args.get("lang"))
+    if chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 def _rerun() -> tuple[bulk.BulkResult, list[str]]:
