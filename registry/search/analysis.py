@@ -7,7 +7,7 @@ Tokens are produced here and written to the index space-separated (Whoosh KEYWOR
 analyses our text itself. That keeps analysis testable without an index, and the index schema free of
 custom classes.
 
-- words: jieba, search mode (青岛海澜家电有限公司 → 青岛 海澜 家电 有限 公司 有限公司).
+- words: jieba (the rjieba binding), search mode (青岛海澜家电有限公司 → 青岛 海澜 家电 有限 公司 有限公司).
 - grams: every 2-character window of a name's letters and digits. A query of two or more characters
   matches when all its bigrams are present (LIKE-like: 海澜 and 澜家电 both find 青岛海澜家电有限公司, which
   jieba words alone miss for cross-word substrings).
@@ -63,12 +63,10 @@ def compact(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
-    import logging
-
-    import jieba
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+    # rjieba: jieba's algorithm and dictionary in Rust, same `cut` / `cut_for_search` answers (tested
+    # against jieba on our corpus), ~20x faster, 0.1 s to load instead of ~1 s.
+    import rjieba
+    return rjieba
 
 
 def words(text: str) -> list[str]:
