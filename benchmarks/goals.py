@@ -98,7 +98,7 @@ def summary_table(lines: list[dict]) -> str:
                 continue
             verdict = "—" if goal.target is None else "met" if goal.met(m["value"]) else "MISSED"
             if goal.target is not None and goal.at and m["size"] and m["size"] < goal.at:
-                verdict += f" at {m['size']:,}, not at {goal.at:,}"
+                verdict += f" at {m['size']:,} ({goal.at:,} not measured)"
             baseline = "—" if m["baseline"] is None else \
                 f"{format_value(m['baseline'], goal.unit)} {m['baseline_label']}".strip()
             figure = goal.figure + (f" ({m['note']})" if m["note"] else "")
