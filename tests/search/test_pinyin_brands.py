@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypinyin import lazy_pinyin
 
 from registry.extensions import db
@@ -66,3 +68,22 @@ def test_full_pinyin_and_initials_of_the_distinctive_part_and_the_brand_find_the
             if name not in found:
                 missed.append((typed, name))
     assert missed == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(pair=st.sampled_from(PLACES), which=st.sampled_from(["province", "city", "short city", "short province", ""]),
+       brand=st.text(alphabet=BRAND_CHARS, min_size=2, max_size=4),
+       trade=st.sampled_from(TRADES), form=st.sampled_from(FORMS), latin=st.sampled_from(["", "TCL", "Acme"]))
+def test_any_generated_name_indexes_its_distinctive_part_and_brand_in_full_and_initials(pair, which, brand, trade,
+                                                                                        form, latin):
+    province, city = pair
+    place = {"province": province, "city": city, "short city": city[:-1], "short province": province[:2],
+             "": ""}[which]
+    name = f"{place}{latin}{brand}{trade}{form}"
+    terms = set(analysis.pinyin(name, pair))
+    part = analysis.distinctive_part(name, pair)
+    assert part.startswith(latin.lower() + brand)
+    assert set(full_and_initials(part)) <= terms
+    # The brand as read inside the name (a heteronym reads by its neighbours, as pypinyin reads the name).
+    syllables = [s for s in lazy_pinyin(part, errors="ignore") if s.isalpha() and s.isascii()][:len(brand)]
+    assert "".join(syllables) in terms and "".join(s[0] for s in syllables) in terms
