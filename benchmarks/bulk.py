@@ -21,7 +21,7 @@ import tempfile
 import time
 from decimal import Decimal
 
-from goals import goal_line, record
+from benchmarks.goals import goal_line, record
 
 
 def build_app(tmpdir: str, scratch: bool = False):

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from goals import goal_line, record
+from benchmarks.goals import goal_line, record
 
 CITIES = [("北京市", "北京市"), ("上海市", "上海市"), ("广东省", "广州市"), ("广东省", "深圳市"), ("广东省", "珠海市"),
           ("山东省", "青岛市"), ("山东省", "济南市"), ("浙江省", "杭州市"), ("浙江省", "宁波市"), ("江苏省", "南京市"),

@@ -226,7 +226,7 @@ def main() -> int:
               f"{s['failures']:>8}{s['cpu_ms']:>19.2f}{cpu_ratio:>16.0%}")
     print("'CPU-bound ratio' = trivial's worker CPU per request ÷ this workload's: the throughput ratio the server")
     print("would reach if nothing else competed for the CPU.")
-    from goals import goal_line, record
+    from benchmarks.goals import goal_line, record
     for name, key in ((f"/v/ {args.hot} popular", "verify_popular"), (f"/v/ {len(paths)} spread", "verify_spread_sqlite")):
         ratio = summaries[name]["rps"] / trivial["rps"] * 100 if trivial["rps"] else 0
         print(f"{name}: {goal_line(key, ratio, len(paths))}")
