@@ -39,12 +39,16 @@ test: install
 smoke:
 	deploy/smoke.sh
 
-# Benchmarks print median / p95 / throughput against a baseline measured in the same run (minutes each).
+# Benchmarks print median / p95 / throughput against a baseline measured in the same run (minutes each),
+# then one table of every goal of benchmarks/goals.py. Sizes: e.g. `make bench SEARCH_BENCH_ARGS="--certificates 5000"`.
+BENCH_RESULTS := benchmarks/out/results.jsonl
 bench: install
-	PYTHONPATH=. $(BIN)/python benchmarks/verify.py
-	PYTHONPATH=. $(BIN)/python benchmarks/bulk.py
-	PYTHONPATH=. $(BIN)/python benchmarks/complaints.py
-	PYTHONPATH=. $(BIN)/python benchmarks/search.py
+	mkdir -p benchmarks/out && rm -f $(BENCH_RESULTS)
+	BENCH_RESULTS=$(BENCH_RESULTS) PYTHONPATH=. $(BIN)/python benchmarks/verify.py $(VERIFY_BENCH_ARGS)
+	BENCH_RESULTS=$(BENCH_RESULTS) PYTHONPATH=. $(BIN)/python benchmarks/bulk.py $(BULK_BENCH_ARGS)
+	BENCH_RESULTS=$(BENCH_RESULTS) PYTHONPATH=. $(BIN)/python benchmarks/complaints.py $(COMPLAINTS_BENCH_ARGS)
+	BENCH_RESULTS=$(BENCH_RESULTS) PYTHONPATH=. $(BIN)/python benchmarks/search.py $(SEARCH_BENCH_ARGS)
+	$(BIN)/python benchmarks/goals.py $(BENCH_RESULTS)
 
 lint: install
 	$(BIN)/ruff check .

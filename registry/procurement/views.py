@@ -40,6 +40,10 @@ def _read_error(code: str, limit: int) -> str:
         "encoding": _("The file's text encoding could not be read. Save it as UTF-8 CSV or as XLSX."),
         "old_excel": _("Old .xls files cannot be read. Save the sheet as .xlsx or CSV."),
         "unreadable": _("The file could not be read as CSV or XLSX."),
+        "too_many_cells": _("The spreadsheet holds more than a bulk check reads (at most %(rows)s rows, %(cells)s "
+                            "cells and %(strings)s distinct texts). Copy the column of identifiers into a new "
+                            "file, or save it as CSV.", rows=bulk.MAX_XLSX_ROWS, cells=bulk.MAX_XLSX_CELLS,
+                            strings=bulk.MAX_XLSX_SHARED_STRINGS),
     }.get(code, _("The file could not be read as CSV or XLSX."))
 
 

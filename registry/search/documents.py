@@ -37,7 +37,8 @@ def certificate_document(certificate) -> dict:
         "name_words": " ".join(analysis.words(company.name)),
         "former_words": " ".join(w for n in former for w in analysis.words(n)),
         "name_grams": " ".join(dict.fromkeys(g for n in names for g in analysis.grams(n))),
-        "pinyin": " ".join(dict.fromkeys(p for n in names for p in analysis.pinyin(n))),
+        "pinyin": " ".join(dict.fromkeys(p for n in names
+                                         for p in analysis.pinyin(n, (company.province, company.city)))),
         "scope_words": " ".join(analysis.words(certificate.scope or "")),
         "place_words": " ".join(w for p in places if p for w in analysis.words(p)),
         "level": certificate.level,

@@ -9,7 +9,7 @@ from whoosh import columns, fields
 
 # Bump when the schema or analysis changes: `flask search check` reports an index of another version,
 # and `flask search rebuild` makes a new one.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 FACET_FIELDS = ("level", "status", "province", "industry", "scheme")
 DISPLAY_KEYS = ("number", "name", "former_names", "scope", "sites", "province", "city", "industry", "scheme_id",
