@@ -26,6 +26,8 @@ translations: $(VENV)/.installed
 # The demo site: every page says its data is fictional.
 run: export DEMO_MODE := 1
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# A person reads this console: key=value lines (production keeps JSON lines).
+run: export LOG_FORMAT ?= text
 run: install
 	$(FLASK) registry init
 	$(FLASK) demo load
