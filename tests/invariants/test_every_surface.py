@@ -1,8 +1,10 @@
 """The cross-surface invariant, as a Hypothesis state machine.
 
 Generated sequences of what happens to certificates (issue, surveillance audit, recertification, suspend,
-restore, revoke, withdraw, level change, the daily tick, days passing) run through the registry's own use
-cases on a small fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set). After every step:
+restore, revoke, withdraw, level change, the daily tick, days passing; complaints upheld, sanction proposals,
+provisional suspension, decisions and appeals; the register export re-imported, plain or with one row edited)
+run through the registry's own use cases and commands on a small fresh database (SQLite, and PostgreSQL
+when TEST_DATABASE_URL is set). After every step:
 
 - every public surface gives each certificate the status and level the status rule gives its row today:
   the certificate page, /v/, the register filter /certificates?status=, search results, the search status
@@ -12,7 +14,7 @@ cases on a small fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL i
   with a date), equals what was shown that day (the last thing shown on it).
 
 Example counts are kept small so each backend runs in well under two minutes; raise them locally with
-INVARIANT_EXAMPLES / INVARIANT_STEPS.
+INVARIANT_EXAMPLES / INVARIANT_STEPS (INVARIANT_NO_SHRINK=1 reports a failure without shrinking it).
 """
 from __future__ import annotations
 
