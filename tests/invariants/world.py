@@ -264,3 +264,17 @@ def overlong_suspension(app) -> bool:
         rows = db.session.execute(select(Certificate.suspended_until, Certificate.status_changed_on)
                                   .where(Certificate.status == "suspended")).all()
         return any(until and start and until > latest_suspension_end(start, months) for until, start in rows)
+
+
+def level_above_score(app) -> bool:
+    """Whether some certificate holds a level above what its score gives. Only `change_level` here makes that
+    (it calls the lifecycle directly); users raise a level only by an audit's score, so the import rightly
+    refuses such a row and the export of such a register is not expected to re-import."""
+    from registry.certificates.rules import judge
+    with app.app_context():
+        for certificate in db.session.scalars(select(Certificate)):
+            held, earned = certificate.scheme.level(certificate.level), judge(certificate.scheme, certificate.score).level
+            if certificate.score is not None and held is not None and earned is not None \
+                    and held.min_score > earned.min_score:
+                return True
+        return False
