@@ -1,8 +1,10 @@
 """The cross-surface invariant, as a Hypothesis state machine.
 
 Generated sequences of what happens to certificates (issue, surveillance audit, recertification, suspend,
-restore, revoke, withdraw, level change, the daily tick, days passing) run through the registry's own use
-cases on a small fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set). After every step:
+restore, revoke, withdraw, level change, the daily tick, days passing; complaints upheld, sanction proposals,
+provisional suspension, decisions and appeals; the register export re-imported, plain or with one row edited)
+run through the registry's own use cases and commands on a small fresh database (SQLite, and PostgreSQL
+when TEST_DATABASE_URL is set). After every step:
 
 - every public surface gives each certificate the status and level the status rule gives its row today:
   the certificate page, /v/, the register filter /certificates?status=, search results, the search status
@@ -12,7 +14,7 @@ cases on a small fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL i
   with a date), equals what was shown that day (the last thing shown on it).
 
 Example counts are kept small so each backend runs in well under two minutes; raise them locally with
-INVARIANT_EXAMPLES / INVARIANT_STEPS.
+INVARIANT_EXAMPLES / INVARIANT_STEPS (INVARIANT_NO_SHRINK=1 reports a failure without shrinking it).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -125,10 +127,75 @@ class Registry(RuleBasedStateMachine):
     def months_pass(self, days):
         world.set_today(self.app, world.today(self.app) + dt.timedelta(days=days))
 
-    # Place for the rules other parts of issue 10 are reworking (add them here when their API settles):
-    # - sanction proposal → decision → appeal upheld/dismissed (complaints/services.py, sanctions developer);
-    # - an import row for an existing certificate (certificates/importer.py + services.import_register,
-    #   import developer): status/level changes through the lifecycle transitions, refusals leave state as is.
+    # Sanctions with due process: upheld complaints (points by severity; critical proposes a suspension at
+    # once) → a proposal with a hearing window → an officer may suspend provisionally → confirms or rejects
+    # once the company answered or its window passed → the company appeals once → another officer upholds
+    # (undoing exactly what the sanction changed, unless a later decision replaced it) or dismisses.
+    @rule(data=st.data(), severity=st.sampled_from(["major", "major", "critical"]))
+    def complaint_upheld(self, data, severity):
+        world.complaint_upheld(self.app, data.draw(st.sampled_from(self.numbers)), severity)
+
+    def _pick(self, state: str, index: int) -> int | None:
+        ids = world.proposals(self.app, state)
+        return ids[index % len(ids)] if ids else None
+
+    @rule(index=st.integers(0, 3))
+    def provisional_suspension(self, index):
+        if (proposal := self._pick("proposed", index)) is not None:
+            world.suspend_provisionally(self.app, proposal)
+
+    @rule(index=st.integers(0, 3), confirm=st.booleans(), company_answers=st.booleans())
+    def decide_sanction(self, index, confirm, company_answers):
+        if (proposal := self._pick("proposed", index)) is not None:
+            world.decide_sanction(self.app, proposal, confirm, company_answers)
+
+    @rule(index=st.integers(0, 3))
+    def appeal(self, index):
+        if (proposal := self._pick("confirmed", index)) is not None:
+            world.appeal(self.app, proposal)
+
+    @rule(index=st.integers(0, 3), uphold=st.booleans())
+    def decide_appeal(self, index, uphold):
+        if (proposal := self._pick("appealed", index)) is not None:
+            world.decide_appeal(self.app, proposal, uphold)
+
+    # The register import as a sync: the register's own export re-imports without changing anything, and an
+    # edited row (a descriptive field, or a status with its reason) goes through the lifecycle or is refused
+    # as a whole, leaving everything as it was.
+    # Known and reported: a suspension a sanction made longer than the maximum (a provisional one confirmed
+    # late, one resumed after a long appeal) makes the export refuse to re-import; test_sanction_export.py
+    # reproduces both (xfail). Until that is decided, this rule is not run on such a register; nor on one
+    # where `change_level` raised a level above its score, which no user can do (see world.level_above_score).
+    @precondition(lambda self: not world.overlong_suspension(self.app) and not world.level_above_score(self.app))
+    @rule()
+    def reimport_export(self):
+        path = self.tmp / "register.csv"
+        world.export_register(self.app, path)
+        before = ({n: world.truth(self.app, n) for n in self.numbers}, self._ledger_total())
+        code, output = world.import_file(self.app, path)
+        assert code == 0, output
+        assert ({n: world.truth(self.app, n) for n in self.numbers}, self._ledger_total()) == before, output
+
+    @rule(data=st.data(), change=st.sampled_from([
+        {"scope": "家用电器的销售、配送、安装及维修服务"},
+        {"level": "3", "level_reason": "导入：监督审核降为三星"},
+        {"status": "suspended", "status_reason": "导入：未按期整改"},
+        {"status": "revoked", "status_reason": "导入：整改未完成", "suspended_until": ""},
+        {"status": "withdrawn", "status_reason": "导入：企业申请注销", "suspended_until": ""},
+        {"status": "", "status_reason": "", "status_changed_on": "", "suspended_until": ""},
+    ]))
+    def import_row(self, data, change):
+        number = data.draw(st.sampled_from(self.numbers))
+        path = self.tmp / "register.csv"
+        world.export_register(self.app, path)
+        world.edit_export(path, number, change)
+        world.import_file(self.app, path)
+        if world.truth(self.app, number)[0] in ("revoked", "withdrawn"):
+            self.ended.add(number)
+
+    def _ledger_total(self) -> int:
+        with self.app.app_context():
+            return len(db.session.scalars(select(LedgerEntry.seq)).all())
 
     # -- what everybody must see -----------------------------------------------------------------
 
@@ -179,4 +246,5 @@ def test_every_surface_tells_the_same_story_on_every_day(backend_name):
     machine = type(f"Registry_{backend_name}", (Registry,), {"backend": backend_name})
     run_state_machine_as_test(machine, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        **({"phases": [Phase.explicit, Phase.reuse, Phase.generate]} if os.environ.get("INVARIANT_NO_SHRINK") else {})))
