@@ -207,6 +207,16 @@ def suspend_certificate(certificate: Certificate, *, reason, until: dt.date, act
                         message=message or LedgerMessage(N_("Suspended until %(day)s."), day=until))
 
 
+def _decide(certificate: Certificate, actor, reason, action: LifecycleAction):
+    """The common start of a decision: the actor may decide, a reason is given, the certificate is locked,
+    then its state (read under the lock) allows the action. Returns (reason, today, status after)."""
+    require_deciding_role(actor)
+    reason = _reason(reason)
+    today = clock.today()
+    lock_certificates(certificate)
+    return reason, today, _check_transition(certificate, action, today)
+
+
 def restore_certificate(certificate: Certificate, *, reason, actor, message: LedgerMessage | None = None,
                         extra: dict | None = None, allow_overdue: bool = False) -> LedgerEntry:
     """Lift a suspension decided by the body (an overdue-surveillance suspension needs the audit instead).
@@ -214,11 +224,7 @@ def restore_certificate(certificate: Certificate, *, reason, actor, message: Led
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
-    require_deciding_role(actor)
-    reason = _reason(reason)
-    today = clock.today()
-    lock_certificates(certificate)
-    _check_transition(certificate, LifecycleAction.RESTORE, today)
+    reason, today, _status = _decide(certificate, actor, reason, LifecycleAction.RESTORE)
     if certificate.status != CertificateStatus.SUSPENDED.value or (not allow_overdue and is_overdue_suspension(certificate)):
         # Suspended only because surveillance is overdue: only a surveillance audit lifts that.
         raise InvalidTransition(_("This certificate is suspended because its surveillance audit is overdue; record the surveillance audit instead."))
@@ -232,11 +238,7 @@ def restore_certificate(certificate: Certificate, *, reason, actor, message: Led
 
 def _end(certificate: Certificate, action: LifecycleAction, kind: str, *, reason, actor,
          message: LedgerMessage | None = None, extra: dict | None = None) -> LedgerEntry:
-    require_deciding_role(actor)
-    reason = _reason(reason)
-    today = clock.today()
-    lock_certificates(certificate)
-    new_status = _check_transition(certificate, action, today)
+    reason, today, new_status = _decide(certificate, actor, reason, action)
     certificate.status = new_status.value
     certificate.status_reason = _status_reason_text(reason)
     certificate.status_changed_on = today
@@ -572,11 +574,7 @@ def suspend_provisionally(certificate: Certificate, *, reason, actor, message: L
     Raises:
         PermissionDenied, ValidationError, InvalidTransition
     """
-    require_deciding_role(actor)
-    reason = _reason(reason)
-    today = clock.today()
-    lock_certificates(certificate)
-    _check_transition(certificate, LifecycleAction.SUSPEND, today)
+    reason, today, _status = _decide(certificate, actor, reason, LifecycleAction.SUSPEND)
     certificate.status = CertificateStatus.SUSPENDED.value
     certificate.suspended_until = None
     certificate.status_reason = _status_reason_text(reason)
